@@ -1,0 +1,196 @@
+"""Living updates: a new extraction from a template, the evidence snapshot and the changelog.
+
+Stage "run/living". The changelog entry compares two evidence versions only: the snapshot the
+previous run left in ``outputs/evidence.json`` (with its ``results.json``) and the current one, so
+re-running without changes adds nothing and an entry never contains a date.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from .errors import InputError
+
+CHANGELOG_HEADER = ("# Changelog of the evidence base\n\n"
+                    "One entry per evidence version (newest first): series added, changed or removed, "
+                    "and how every pooled analysis moved.\n")
+STUDY_ID = re.compile(r"^[a-z][a-z0-9_]*[0-9]{4}[a-z]?$")
+MOVES = ("estimate", "ci_lower", "ci_upper", "pi_lower", "pi_upper", "tau2", "I2")
+
+
+# ---- jakisynth new ---------------------------------------------------------------------------
+
+def new_extraction(evidence_dir, study_id: str) -> Path:
+    """Write ``<evidence_dir>/<study_id>.yaml`` from the commented template; never overwrite."""
+    if not STUDY_ID.match(study_id or ""):
+        raise InputError(f"ID: {study_id!r} is not a valid study id: lower case letters, digits "
+                         "and '_', starting with a letter and ending with the year, e.g. smith2025")
+    target = Path(evidence_dir) / f"{study_id}.yaml"
+    if target.exists():
+        raise InputError(f"{target}: already exists; refusing to overwrite it")
+    if not Path(evidence_dir).is_dir():
+        raise InputError(f"{evidence_dir}: no such evidence directory")
+    from importlib import resources
+
+    template = resources.files("jakisynth").joinpath("templates/extraction.yaml").read_text("utf-8")
+    text = template.replace("__STUDY_ID__", study_id)
+    with open(target, "x", encoding="utf-8") as handle:  # "x": fails if created meanwhile
+        handle.write(text)
+    return target
+
+
+# ---- snapshot and changelog ------------------------------------------------------------------
+
+def evidence_snapshot(studies: dict[str, dict], plan, version: str) -> dict:
+    """What the next run compares against: the version and every validated extraction."""
+    return {"evidence_version": version, "plan_file": Path(plan.file).name,
+            "series": {sid: studies[sid] for sid in sorted(studies)}}
+
+
+def _load_json(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def changed_fields(before, after, path: str = "") -> list[str]:
+    """Dotted paths of the fields that differ between two extraction dicts (leaves or lists)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        out = []
+        for key in sorted(set(before) | set(after), key=str):
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in before:
+                out.append(f"{sub} (added)")
+            elif key not in after:
+                out.append(f"{sub} (removed)")
+            else:
+                out.extend(changed_fields(before[key], after[key], sub))
+        return out
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        out = []
+        for i, (b, a) in enumerate(zip(before, after)):
+            out.extend(changed_fields(b, a, f"{path}[{i}]"))
+        return out
+    return [] if before == after else [path or "(whole file)"]
+
+
+def _pct(value) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def _analysis_lines(old_results: dict | None, new_results: dict, thresholds) -> tuple[list[str], list[str]]:
+    old = {a["id"]: a for a in (old_results or {}).get("analyses", [])}
+    lines, flags = [], []
+    for a in new_results["analyses"]:
+        r = a["result"]
+        before = old.get(a["id"], {}).get("result")
+        now = (f"{_pct(r['estimate'])} (95% CI {_pct(r['ci_lower'])} to {_pct(r['ci_upper'])}; "
+               f"PI {_pct(r['pi_lower'])} to {_pct(r['pi_upper'])}; tau2 {r['tau2']:.4f}; "
+               f"I2 {r['I2']:.1f}%; k = {r['k']})")
+        if before is None:
+            lines.append(f"- {a['label']} (`{a['id']}`): new, {now}")
+            continue
+        was = (f"{_pct(before['estimate'])} (95% CI {_pct(before['ci_lower'])} to "
+               f"{_pct(before['ci_upper'])}; PI {_pct(before['pi_lower'])} to "
+               f"{_pct(before['pi_upper'])}; tau2 {before['tau2']:.4f}; I2 {before['I2']:.1f}%; "
+               f"k = {before['k']})")
+        lines.append(f"- {a['label']} (`{a['id']}`): {was} -> {now}")
+        for t in thresholds:
+            value = t["value"]
+            for key, name in (("estimate", "estimate"), ("ci_lower", "lower CI bound"),
+                              ("ci_upper", "upper CI bound")):
+                b, n = before.get(key), r.get(key)
+                if b is not None and n is not None and (b - value) * (n - value) < 0:
+                    flags.append(f"**{a['label']}**: the {name} crossed the decision threshold "
+                                 f"{_pct(value)} ({t['label']}): {_pct(b)} -> {_pct(n)}")
+    for aid in old:
+        if aid not in {a["id"] for a in new_results["analyses"]}:
+            lines.append(f"- `{aid}`: no longer in the plan")
+    return lines, flags
+
+
+def _summary(old_results, new_results, added, removed, changed, flags) -> str:
+    """One paragraph: what changed, where the primary estimate moved, whether it matters."""
+    new_primary = new_results["analyses"][0]
+    r = new_primary["result"]
+    old = {a["id"]: a["result"] for a in (old_results or {}).get("analyses", [])}
+    what = []
+    if added:
+        what.append(f"adds {', '.join(added)}")
+    if removed:
+        what.append(f"removes {', '.join(removed)}")
+    if changed:
+        what.append(f"changes {', '.join(changed)}")
+    head = f"This version {' and '.join(what)}." if what else "This version changes no extraction."
+    now = f"{_pct(r['estimate'])} (95% CI {_pct(r['ci_lower'])} to {_pct(r['ci_upper'])}, k = {r['k']})"
+    before = old.get(new_primary["id"])
+    if before is None:
+        moved = f"The primary analysis gives {now}."
+    else:
+        moved = (f"The primary analysis moved from {_pct(before['estimate'])} (95% CI "
+                 f"{_pct(before['ci_lower'])} to {_pct(before['ci_upper'])}, k = {before['k']}) to {now}.")
+    if old_results is None:
+        matters = ""
+    elif flags:
+        matters = (f" {len(flags)} estimate(s) or CI bound(s) crossed a decision threshold of the "
+                   "plan (listed below): the panel should review the recommendation.")
+    else:
+        matters = " No estimate or CI bound crossed a decision threshold of the plan."
+    return f"\n{head} {moved}{matters}"
+
+
+def changelog_entry(old_snapshot: dict | None, new_snapshot: dict, old_results: dict | None,
+                    new_results: dict, thresholds) -> str:
+    """The changelog entry going from ``old_snapshot`` to ``new_snapshot`` (Markdown)."""
+    new_v = new_snapshot["evidence_version"][:12]
+    old_series = (old_snapshot or {}).get("series", {})
+    new_series = new_snapshot["series"]
+    if old_snapshot is None:
+        head = f"## Evidence version {new_v} (first recorded version)\n"
+    else:
+        head = (f"## Evidence version {new_v} (previous "
+                f"{old_snapshot['evidence_version'][:12]})\n")
+    parts = [head]
+    added = sorted(set(new_series) - set(old_series))
+    removed = sorted(set(old_series) - set(new_series))
+    changed = {sid: changed_fields(old_series[sid], new_series[sid])
+               for sid in sorted(set(old_series) & set(new_series))}
+    changed = {k: v for k, v in changed.items() if v}
+    if added:
+        parts.append("Series added: " + ", ".join(added) + ".")
+    if removed:
+        parts.append("Series removed: " + ", ".join(removed) + ".")
+    for sid, fields in changed.items():
+        shown = ", ".join(f"`{f}`" for f in fields[:12])
+        more = f" and {len(fields) - 12} more" if len(fields) > 12 else ""
+        parts.append(f"Series changed: {sid} ({len(fields)} fields: {shown}{more}).")
+    if not (added or removed or changed) and old_snapshot is not None:
+        parts.append("No extraction changed (the analysis plan or another evidence file did).")
+    lines, flags = _analysis_lines(old_results, new_results, thresholds)
+    parts.append(_summary(old_results, new_results, added, removed, changed, flags))
+    parts.append("\nPooled analyses (before -> after):\n\n" + "\n".join(lines))
+    if old_snapshot is not None:
+        parts.append("\n" + ("Decision thresholds crossed:\n\n" + "\n".join(f"- {f}" for f in flags)
+                             if flags else "No pooled analysis crossed a decision threshold of the plan."))
+    return "\n".join(parts) + "\n"
+
+
+def changelog_text(out_dir, snapshot: dict, results: dict, plan) -> str:
+    """The new CHANGELOG.md: the previous one, with an entry prepended when the version changed."""
+    out = Path(out_dir)
+    old_text = None
+    try:
+        old_text = (out / "CHANGELOG.md").read_text(encoding="utf-8")
+    except OSError:
+        pass
+    old_snapshot = _load_json(out / "evidence.json")
+    if old_text and old_snapshot and old_snapshot.get("evidence_version") == snapshot["evidence_version"]:
+        return old_text
+    if not (old_text and old_text.startswith(CHANGELOG_HEADER)):
+        old_text, old_snapshot = CHANGELOG_HEADER, None
+    old_results = _load_json(out / "results.json") if old_snapshot else None
+    entry = changelog_entry(old_snapshot, snapshot, old_results, results, plan.decision_thresholds)
+    return CHANGELOG_HEADER + "\n" + entry + old_text[len(CHANGELOG_HEADER):]

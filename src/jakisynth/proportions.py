@@ -1,0 +1,151 @@
+"""``pool_proportions``: the public API for pooling proportions (events out of totals).
+
+Stage "pooling" (public face). Defaults are metafor's: inverse-variance pooling on the logit
+scale, REML τ², Wald (z) intervals; per-study exact (Clopper-Pearson) CIs. We chose metafor's
+defaults rather than meta's GLMM default because every number of the inverse-variance model can
+be traced by hand (yi, vi, weights) and checked against ``rma()`` with its default arguments; the
+GLMM (``method="glmm"``), which needs no continuity correction and is preferred for 0% and 100%
+series (Stijnen et al. 2010; Schwarzer et al. 2019), is one argument away and is the primary model
+of the seed analysis plan where that plan says so.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from .effects import (METAFOR_MEASURE, TRANSFORMS, back_transform, check_counts, check_level,
+                      check_transform, effect_sizes, study_intervals)
+from .errors import InputError
+from .pooling import CI_METHODS, pool_inverse_variance, typical_variance
+from .results import Heterogeneity, ModelScale, PooledProportion, StudyProportion
+from .tau2 import TAU2_METHODS
+
+METHODS = ("inverse", "glmm")
+
+FT_CAVEAT = ("Freeman-Tukey back-transformation uses the harmonic mean of the study sizes "
+             "(metafor transf.ipft.hm); it can mislead when study sizes differ "
+             "(Schwarzer et al. 2019, Res Synth Methods 10:476)")
+
+
+def pool_proportions(events: Sequence[int], totals: Sequence[int], *,
+                     studies: Sequence[str] | None = None, method: str = "inverse",
+                     transform: str = "logit", tau2: str = "REML", ci: str = "z",
+                     level: float = 0.95, study_ci: str = "exact",
+                     pi_df: str = "metafor", n_agq: int = 7) -> PooledProportion:
+    """Pool proportions ``events/totals`` with a random-effects model.
+
+    ``method="inverse"``: inverse-variance pooling of ``transform``-ed proportions, τ² by
+    ``tau2``, CI by ``ci`` ("z" Wald or "hk" Hartung-Knapp). Equivalent R::
+
+        es <- escalc(measure = "PLO", xi = events, ni = totals)   # PFT, PAS, PLN, PR
+        res <- rma(yi, vi, data = es, method = "REML", test = "z")  # test = "knha" for hk
+        predict(res, transf = transf.ilogit); confint(res)
+
+    ``method="glmm"``: random-intercept logistic model fitted by ML with adaptive Gauss-Hermite
+    quadrature (``n_agq`` nodes); ``transform`` must be "logit"; ``tau2`` is ignored (ML).
+    Equivalent R: ``rma.glmm(measure = "PLO", xi = events, ni = totals, method = "ML")``
+    (lme4::glmer with nAGQ = 7).
+
+    Returns a :class:`~jakisynth.results.PooledProportion`. Bad arguments raise
+    :class:`~jakisynth.errors.InputError` naming the argument.
+    """
+    x, n = check_counts(events, totals, totals_name="totals")
+    labels = _study_labels(studies, len(x))
+    if method not in METHODS:
+        raise InputError(f"method: expected 'inverse' or 'glmm'; got {method!r}")
+    check_transform(transform)
+    if tau2 not in TAU2_METHODS:
+        raise InputError(f"tau2: expected one of {', '.join(TAU2_METHODS)}; got {tau2!r}")
+    if ci not in CI_METHODS:
+        raise InputError(f"ci: expected 'z' or 'hk'; got {ci!r}")
+    level = check_level(level)
+    observed = study_intervals(x, n, ci=study_ci, level=level)
+    if method == "glmm":
+        if transform != "logit":
+            raise InputError(f"transform: the GLMM is a logistic model; use transform='logit' "
+                             f"(got {transform!r})")
+        return _pool_glmm(x, n, labels, observed, ci, level, n_agq)
+    return _pool_inverse(x, n, labels, observed, transform, tau2, ci, level, pi_df)
+
+
+def _study_labels(studies, k: int) -> list[str]:
+    if studies is None:
+        return [f"Study {i + 1}" for i in range(k)]
+    labels = [str(s) for s in studies]
+    if len(labels) != k:
+        raise InputError(f"studies: {len(labels)} labels for {k} studies")
+    return labels
+
+
+def _pool_inverse(x, n, labels, observed, transform, tau2, ci, level, pi_df) -> PooledProportion:
+    effects = effect_sizes(x, n, transform)
+    fit = pool_inverse_variance(effects.yi, effects.vi, tau2=tau2, ci=ci, level=level, pi_df=pi_df)
+
+    def back(value):
+        return None if value is None else back_transform(value, transform, n)
+
+    r, c = fit.random, fit.common
+    warnings = list(fit.warnings)
+    if effects.corrected.any():
+        warnings.append(f"continuity correction 1/2 added to {int(effects.corrected.sum())} "
+                        f"stud{'y' if effects.corrected.sum() == 1 else 'ies'} with 0 or all "
+                        f"events ({METAFOR_MEASURE[transform]}, metafor's default)")
+    if transform == "ft":
+        warnings.append(FT_CAVEAT)
+    rows = _study_rows(labels, observed, fit.weights)
+    common = {"estimate": back(c.estimate), "ci_lower": back(c.ci_lower),
+              "ci_upper": back(c.ci_upper), "transformed": c.to_dict()}
+    return PooledProportion(
+        k=fit.k, estimate=back(r.estimate), ci_lower=back(r.ci_lower), ci_upper=back(r.ci_upper),
+        pi_lower=back(r.pi_lower), pi_upper=back(r.pi_upper), heterogeneity=fit.heterogeneity,
+        transformed=r, studies=rows, method="inverse", transform=transform, tau2_method=tau2,
+        ci_method=ci, level=level, study_ci=observed.ci, common=common,
+        converged=fit.converged, warnings=tuple(warnings))
+
+
+def _study_rows(labels, observed, weights) -> tuple[StudyProportion, ...]:
+    return tuple(
+        StudyProportion(study=labels[i], events=int(observed.events[i]),
+                        total=int(observed.totals[i]), proportion=float(observed.proportion[i]),
+                        ci_lower=float(observed.ci_lower[i]), ci_upper=float(observed.ci_upper[i]),
+                        weight=None if weights is None else float(weights[i]))
+        for i in range(len(labels)))
+
+
+def _pool_glmm(x, n, labels, observed, ci, level, n_agq) -> PooledProportion:
+    from scipy import special
+
+    from .glmm import fit_glmm_logit
+
+    if ci != "z":
+        raise InputError("ci: the GLMM gives Wald (z) intervals only; use ci='z'")
+    fit = fit_glmm_logit(x, n, n_agq=n_agq, level=level)
+    # Heterogeneity statistics on the logit scale with metafor's continuity correction, as
+    # rma.glmm reports them (QE.Wld, I2 and H2 from the typical within-study variance).
+    effects = effect_sizes(x, n, "logit")
+    ivfit = pool_inverse_variance(effects.yi, effects.vi, tau2="DL", ci="z", level=level)
+    h0 = ivfit.heterogeneity
+    typical = typical_variance(effects.vi)
+    heterogeneity = Heterogeneity(
+        tau2=fit.tau2, tau2_ci_lower=None, tau2_ci_upper=None,
+        I2=100 * fit.tau2 / (typical + fit.tau2), H2=(typical + fit.tau2) / typical,
+        Q=h0.Q, df=h0.df, Q_pvalue=h0.Q_pvalue)
+    z = float(special.ndtri(1 - (1 - level) / 2))
+    half = z * (fit.tau2 + fit.se**2) ** 0.5
+    transformed = ModelScale(fit.estimate, fit.se, fit.ci_lower, fit.ci_upper,
+                             fit.estimate - half, fit.estimate + half)
+    expit = special.expit
+    warnings = list(fit.warnings)
+    if 1 < len(x) < 5:
+        warnings.append(f"k = {len(x)} < 5: tau2 and the prediction interval are poorly "
+                        "estimated (Veroniki et al. 2016)")
+    return PooledProportion(
+        k=len(x), estimate=float(expit(fit.estimate)), ci_lower=float(expit(fit.ci_lower)),
+        ci_upper=float(expit(fit.ci_upper)), pi_lower=float(expit(transformed.pi_lower)),
+        pi_upper=float(expit(transformed.pi_upper)), heterogeneity=heterogeneity,
+        transformed=transformed, studies=_study_rows(labels, observed, None), method="glmm",
+        transform="logit", tau2_method="ML", ci_method="z", level=level,
+        study_ci=observed.ci, common=None, converged=fit.converged, warnings=tuple(warnings))
+
+
+__all__ = ["pool_proportions", "METHODS", "TRANSFORMS", "TAU2_METHODS", "CI_METHODS"]

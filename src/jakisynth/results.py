@@ -1,0 +1,239 @@
+"""Typed result objects of the pooling engine: readable ``str()``, ``to_dict()``, tidy ``to_frame()``.
+
+Stage "result objects". No statistics are computed here; the objects hold what ``pooling``,
+``glmm`` and ``proportions`` computed. ``to_dict()`` returns plain Python (floats, ints, strings,
+lists, ``None``: JSON-ready); a value that does not exist for a model (e.g. a tau² CI for the
+GLMM) is ``None``, never NaN.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+
+def _num(value):
+    """Plain float (or None) for dicts; refuses NaN so it never leaves the engine silently."""
+    if value is None:
+        return None
+    value = float(value)
+    if math.isnan(value):
+        raise ValueError("internal error: NaN in a result")  # a bug, not bad input
+    return value
+
+
+def _fmt(value, digits: int = 4) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _pct(value, digits: int = 1) -> str:
+    return "-" if value is None else f"{100 * value:.{digits}f}%"
+
+
+@dataclass(frozen=True)
+class ModelScale:
+    """Pooled estimate on the model (transformed) scale with its CI and prediction interval."""
+
+    estimate: float
+    se: float
+    ci_lower: float
+    ci_upper: float
+    pi_lower: float | None
+    pi_upper: float | None
+
+    def to_dict(self) -> dict:
+        return {k: _num(v) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class Heterogeneity:
+    """tau² (with its Q-profile CI), Cochran's Q with df and p, I² (percent) and H²."""
+
+    tau2: float
+    tau2_ci_lower: float | None
+    tau2_ci_upper: float | None
+    I2: float
+    H2: float
+    Q: float
+    df: int
+    Q_pvalue: float
+
+    def to_dict(self) -> dict:
+        out = {k: _num(v) for k, v in asdict(self).items()}
+        out["df"] = int(self.df)
+        return out
+
+
+@dataclass(frozen=True)
+class ModelFit:
+    """An inverse-variance fit of ``yi`` with variances ``vi`` (common and random effects).
+
+    The equivalent R call is ``metafor::rma.uni(yi, vi, method = tau2_method, test = ci_method)``
+    (``method = "EE"`` for the common-effect part).
+    """
+
+    k: int
+    random: ModelScale
+    common: ModelScale
+    heterogeneity: Heterogeneity
+    weights: tuple[float, ...]  # random-effects weights, percent, input order
+    tau2_method: str
+    ci_method: str
+    level: float
+    converged: bool
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict:
+        return {
+            "k": self.k, "random": self.random.to_dict(), "common": self.common.to_dict(),
+            "heterogeneity": self.heterogeneity.to_dict(),
+            "weights": [_num(w) for w in self.weights], "tau2_method": self.tau2_method,
+            "ci_method": self.ci_method, "level": self.level, "converged": self.converged,
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class StudyProportion:
+    """One study's observed proportion with its per-study CI and its weight in the pooled model."""
+
+    study: str
+    events: int
+    total: int
+    proportion: float
+    ci_lower: float
+    ci_upper: float
+    weight: float | None  # percent; None for the GLMM (no inverse-variance weights)
+
+    def to_dict(self) -> dict:
+        return {"study": self.study, "events": int(self.events), "total": int(self.total),
+                "proportion": _num(self.proportion), "ci_lower": _num(self.ci_lower),
+                "ci_upper": _num(self.ci_upper)}
+
+
+@dataclass(frozen=True)
+class PooledProportion:
+    """A pooled proportion: the result of :func:`jakisynth.pool_proportions`.
+
+    Proportions (``estimate``, CI, prediction interval) are back-transformed from the model scale;
+    ``transformed`` holds the model-scale values; ``common`` the common-effect (fixed) model.
+    """
+
+    k: int
+    estimate: float
+    ci_lower: float
+    ci_upper: float
+    pi_lower: float | None
+    pi_upper: float | None
+    heterogeneity: Heterogeneity
+    transformed: ModelScale
+    studies: tuple[StudyProportion, ...]
+    method: str
+    transform: str
+    tau2_method: str | None
+    ci_method: str
+    level: float
+    study_ci: str
+    common: dict | None  # {"estimate", "ci_lower", "ci_upper", "transformed": {...}} or None
+    converged: bool
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def tau2(self) -> float:
+        return self.heterogeneity.tau2
+
+    @property
+    def i2(self) -> float:
+        return self.heterogeneity.I2
+
+    @property
+    def prediction_interval(self) -> tuple[float | None, float | None]:
+        return (self.pi_lower, self.pi_upper)
+
+    @property
+    def weights(self) -> list[float | None]:
+        return [s.weight for s in self.studies]
+
+    def to_dict(self) -> dict:
+        h = self.heterogeneity
+        weights = None if self.method == "glmm" else [_num(w) for w in self.weights]
+        return {
+            "k": self.k,
+            "estimate": _num(self.estimate), "ci_lower": _num(self.ci_lower),
+            "ci_upper": _num(self.ci_upper), "pi_lower": _num(self.pi_lower),
+            "pi_upper": _num(self.pi_upper),
+            "tau2": _num(h.tau2), "tau2_ci_lower": _num(h.tau2_ci_lower),
+            "tau2_ci_upper": _num(h.tau2_ci_upper), "I2": _num(h.I2), "H2": _num(h.H2),
+            "Q": _num(h.Q), "Q_df": int(h.df), "Q_pvalue": _num(h.Q_pvalue),
+            "weights": weights,
+            "transformed": self.transformed.to_dict(),
+            "studies": [s.to_dict() for s in self.studies],
+            "method": self.method, "transform": self.transform,
+            "tau2_method": self.tau2_method, "ci_method": self.ci_method,
+            "level": self.level, "study_ci": self.study_ci,
+            "common": self.common, "converged": self.converged,
+            "warnings": list(self.warnings),
+        }
+
+    def to_frame(self):
+        """Tidy table: one row per study, then the random-effects, common-effect and PI rows.
+
+        Columns: ``row``, ``kind`` (study / random / common / prediction), ``events``, ``total``,
+        ``proportion``, ``ci_lower``, ``ci_upper``, ``weight`` (percent).
+        """
+        import pandas as pd
+
+        rows = [{"row": s.study, "kind": "study", "events": s.events, "total": s.total,
+                 "proportion": s.proportion, "ci_lower": s.ci_lower, "ci_upper": s.ci_upper,
+                 "weight": s.weight} for s in self.studies]
+        events = sum(s.events for s in self.studies)
+        total = sum(s.total for s in self.studies)
+        rows.append({"row": self.model_label(), "kind": "random", "events": events, "total": total,
+                     "proportion": self.estimate, "ci_lower": self.ci_lower,
+                     "ci_upper": self.ci_upper, "weight": 100.0 if self.method != "glmm" else None})
+        if self.common is not None:
+            rows.append({"row": "Common effect", "kind": "common", "events": events,
+                         "total": total, "proportion": self.common["estimate"],
+                         "ci_lower": self.common["ci_lower"], "ci_upper": self.common["ci_upper"],
+                         "weight": None})
+        if self.pi_lower is not None:
+            rows.append({"row": "Prediction interval", "kind": "prediction", "events": None,
+                         "total": None, "proportion": None, "ci_lower": self.pi_lower,
+                         "ci_upper": self.pi_upper, "weight": None})
+        return pd.DataFrame(rows, columns=["row", "kind", "events", "total", "proportion",
+                                           "ci_lower", "ci_upper", "weight"])
+
+    def model_label(self) -> str:
+        if self.method == "glmm":
+            return "Random effects (GLMM, logit)"
+        return f"Random effects ({self.tau2_method}, {self.transform}, {self.ci_method})"
+
+    def __str__(self) -> str:
+        h = self.heterogeneity
+        pct = int(round(self.level * 100))
+        lines = [f"Pooled proportion: {self.model_label()}, k = {self.k}", ""]
+        width = max([len(s.study) for s in self.studies] + [5])
+        ci_head = f"{pct}% CI ({self.study_ci})"
+        lines.append(f"  {'study':<{width}}  {'events/total':>12}  {'proportion':>10}  {ci_head:<18}"
+                     + ("" if self.method == "glmm" else f"  {'weight':>7}"))
+        for s in self.studies:
+            weight = "" if s.weight is None else f"  {s.weight:6.1f}%"
+            ci = f"[{_pct(s.ci_lower)}, {_pct(s.ci_upper)}]"
+            lines.append(f"  {s.study:<{width}}  {f'{s.events}/{s.total}':>12}  {_pct(s.proportion):>10}"
+                         f"  {ci:<18}{weight}")
+        lines += ["", f"  estimate {_pct(self.estimate)}  {pct}% CI [{_pct(self.ci_lower)}, "
+                      f"{_pct(self.ci_upper)}]  prediction interval [{_pct(self.pi_lower)}, "
+                      f"{_pct(self.pi_upper)}]"]
+        if self.common is not None:
+            lines.append(f"  common effect {_pct(self.common['estimate'])}  {pct}% CI "
+                         f"[{_pct(self.common['ci_lower'])}, {_pct(self.common['ci_upper'])}]")
+        tau2_ci = ("CI not available" if h.tau2_ci_lower is None
+                   else f"CI {_fmt(h.tau2_ci_lower)} to {_fmt(h.tau2_ci_upper)}")
+        lines.append(f"  tau2 = {_fmt(h.tau2)} ({tau2_ci})"
+                     f"  I2 = {h.I2:.1f}%  H2 = {h.H2:.2f}  Q = {h.Q:.2f} (df = {h.df}, p = {_fmt(h.Q_pvalue)})")
+        t = self.transformed
+        lines.append(f"  model scale ({self.transform}): {_fmt(t.estimate)} (se {_fmt(t.se)})"
+                     f" [{_fmt(t.ci_lower)}, {_fmt(t.ci_upper)}]")
+        for w in self.warnings:
+            lines.append(f"  warning: {w}")
+        return "\n".join(lines)

@@ -1,0 +1,204 @@
+"""``jakisynth run``: from the evidence base to every table, figure and the report.
+
+Stage "run" (last before the command line). Order: validate the extractions and the plan (refuse
+invalid evidence with the validate messages, writing nothing); fit every analysis; build tables,
+figures, the consistency check, the changelog entry and the report, all in memory; then write them
+atomically, remove stale outputs of earlier runs, and write the manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+from .files import stable_floats
+from .outputs import MANIFEST, OutputSet, write_outputs
+
+SOFTWARE = ("numpy", "scipy", "pandas", "statsmodels", "matplotlib", "PyYAML", "jsonschema",
+            "Jinja2", "click")
+FIGURE_FORMATS = ("png", "svg", "pdf")
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    out_dir: str
+    evidence_version: str
+    written: int
+    analyses: int
+    warnings: int
+    changelog_entry: bool
+
+    def __str__(self) -> str:
+        return (f"wrote {self.written} files to {self.out_dir} (evidence version "
+                f"{self.evidence_version[:12]}; {self.analyses} analyses, {self.warnings} warnings"
+                f"{'; changelog updated' if self.changelog_entry else ''})")
+
+
+def evidence_files(evidence_dir) -> dict[str, bytes]:
+    """The evidence: every YAML file of the evidence directory (extractions and the analysis
+    plan), by name. The exported JSON Schemas in ``evidence/schema/`` are copies of the
+    package's and are not evidence, so they do not change the evidence version."""
+    root = Path(evidence_dir)
+    return {p.name: p.read_bytes() for p in sorted(root.iterdir())
+            if p.is_file() and p.suffix in (".yaml", ".yml") and not p.name.startswith(".")}
+
+
+def evidence_version(files: dict[str, bytes]) -> str:
+    """sha256 over the sorted (path, sha256 of contents) pairs: the evidence-base version."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(f"{name}\0{hashlib.sha256(files[name]).hexdigest()}\n".encode("utf-8"))
+    return digest.hexdigest()
+
+
+def software_versions() -> dict[str, str]:
+    from importlib import metadata
+
+    versions = {"jakisynth": __version__}
+    for name in SOFTWARE:
+        versions[name] = metadata.version(name)
+    return versions
+
+
+def run(evidence_dir="evidence", out_dir="outputs") -> RunSummary:
+    """Run the synthesis; raise :class:`~jakisynth.errors.EvidenceError` on invalid evidence."""
+    from .analysis import run_plan
+    from .plan import load_plan
+    from .validate import load_evidence
+
+    loaded = load_evidence(evidence_dir)
+    studies = {sid: item.data for sid, item in loaded.items()}
+    plan = load_plan(evidence_dir, loaded)
+    results = run_plan(plan, studies)
+    files = evidence_files(evidence_dir)
+    version = evidence_version(files)
+    try:
+        old_changelog = (Path(out_dir) / "CHANGELOG.md").read_bytes()
+    except OSError:
+        old_changelog = None
+    keys: dict[str, str] = {}
+    outputs = build_outputs(results, loaded, studies, version, Path(out_dir), keys)
+    manifest = write_outputs(outputs, out_dir, inputs={f"evidence/{k}": v for k, v in files.items()},
+                             version=__version__,
+                             extra={"evidence_version": version,
+                                    "figure_keys": {k: keys[k] for k in sorted(keys)}})
+    n_warnings = sum(len(a.result.warnings) for a in results.analyses)
+    return RunSummary(str(out_dir), version, len(manifest["outputs"]) + 1, len(results.analyses),
+                      n_warnings, outputs.files["CHANGELOG.md"] != old_changelog)
+
+
+def build_outputs(results, loaded, studies, version: str, out_dir: Path, keys: dict) -> OutputSet:
+    from .consistency import check_evidence
+    from .living import changelog_text, evidence_snapshot
+    from .report import render_report
+    from .summaries import build_tables
+
+    outputs = OutputSet()
+    tables = build_tables(results, studies)
+    for name, (title, frame) in tables.items():
+        outputs.add_table(f"tables/{name}", frame, title=title)
+    svgs = _figures(results, studies, outputs, out_dir, keys)
+    consistency = check_evidence(loaded).to_frame()
+    outputs.add("consistency.csv", _consistency_csv(consistency))
+    outputs.add("results.json", json.dumps(stable_floats(results.to_dict()), indent=1, allow_nan=False) + "\n")
+    snapshot = evidence_snapshot(studies, results.plan, version)
+    outputs.add("evidence.json", json.dumps(stable_floats(snapshot), indent=1, sort_keys=True, allow_nan=False) + "\n")
+    outputs.add("CHANGELOG.md", changelog_text(out_dir, snapshot, results.to_dict(), results.plan))
+    outputs.add("report.html", render_report(
+        plan_results=results, studies=studies,
+        tables={name: frame for name, (_, frame) in tables.items()}, figures=svgs,
+        consistency=consistency, evidence_version=version, software=software_versions()))
+    return outputs
+
+
+def _consistency_csv(frame) -> str:
+    from .outputs import frame_to_csv
+
+    return frame_to_csv(frame)
+
+
+def _figures(results, studies, outputs: OutputSet, out_dir: Path, keys: dict) -> dict[str, bytes]:
+    """Draw every figure (PNG, SVG, PDF into ``outputs``); return the SVGs for the report.
+
+    A figure whose inputs, plotting code and matplotlib version are those recorded for the files
+    already in ``out_dir`` (their key in the previous manifest, and their sha256 unchanged) is
+    reused instead of redrawn: the bytes are the same either way, since drawing is deterministic.
+    """
+    from .figures import figure_specs
+
+    previous = _previous_manifest(out_dir)
+    specs = figure_specs(results, studies)
+    rendered = {}
+    for spec in specs:
+        keys[spec.name] = spec.key
+        rendered[spec.name] = _cached_figure(out_dir, previous, spec.name, keys[spec.name])
+    missing = [spec for spec in specs if rendered[spec.name] is None]
+    rendered.update(_render(missing))
+    svgs = {}
+    for spec in specs:
+        for fmt in FIGURE_FORMATS:
+            outputs.add(f"figures/{spec.name}.{fmt}", rendered[spec.name][fmt])
+        svgs[spec.name] = rendered[spec.name]["svg"]
+    return svgs
+
+
+_PENDING: list = []  # figure specs handed to forked workers (lambdas cannot be pickled)
+
+
+def _render_one(index: int) -> dict[str, bytes]:
+    from .plotting import figure_bytes
+
+    fig = _PENDING[index].draw()
+    return {fmt: figure_bytes(fig, fmt) for fmt in FIGURE_FORMATS}
+
+
+def _render(specs) -> dict[str, dict[str, bytes]]:
+    """Draw and render figures, on two processes when there are several and fork is available
+    (the bytes do not depend on the process: rendering is deterministic)."""
+    import multiprocessing
+    import os
+
+    global _PENDING
+    _PENDING = list(specs)
+    try:
+        workers = min(2, os.cpu_count() or 1, len(specs))
+        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                results = pool.map(_render_one, range(len(specs)), chunksize=1)
+        else:
+            results = [_render_one(i) for i in range(len(specs))]
+    finally:
+        _PENDING = []
+    return {spec.name: result for spec, result in zip(specs, results)}
+
+
+def _previous_manifest(out_dir: Path) -> dict:
+    try:
+        return json.loads((Path(out_dir) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _cached_figure(out_dir: Path, previous: dict, name: str, key: str):
+    from .files import sha256
+
+    if previous.get("figure_keys", {}).get(name) != key:
+        return None
+    out = {}
+    for fmt in FIGURE_FORMATS:
+        relative = f"figures/{name}.{fmt}"
+        try:
+            data = (Path(out_dir) / relative).read_bytes()
+        except OSError:
+            return None
+        if sha256(data) != previous.get("outputs", {}).get(relative):
+            return None
+        out[fmt] = data
+    return out
+
+
+def manifest_path(out_dir) -> Path:
+    return Path(out_dir) / MANIFEST

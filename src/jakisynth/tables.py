@@ -1,0 +1,79 @@
+"""Tidy tables: the inputs of the engine read from files, checked, as plain columns.
+
+Stage "tidy tables". ``read_count_table`` reads the CSV of ``jakisynth pool``; the evidence-base
+tables (one row per series and outcome) are built from validated extractions.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class CountTable:
+    """Events and totals per study, read from a file (``file`` names it in messages)."""
+
+    file: str
+    studies: list[str]
+    events: list[int]
+    totals: list[int]
+
+
+def read_count_table(path, *, events: str, total: str, study: str | None = None) -> CountTable:
+    """Read a CSV with one row per study; raise :class:`InputError` naming file, line and column.
+
+    Checks: the file exists and is UTF-8 CSV with a header; the named columns exist; at least one
+    data row; every count is a whole number >= 0; events <= total; total > 0.
+    """
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{file}: no such file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(f"{file}: cannot be read as UTF-8 text ({err.__class__.__name__})") from None
+    rows = list(csv.reader(text.splitlines()))
+    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    if not rows:
+        raise InputError(f"{file}: the file is empty")
+    header = [h.strip() for h in rows[0]]
+    columns = {}
+    for option, name in (("--events", events), ("--total", total), ("--study", study)):
+        if name is None:
+            continue
+        if name not in header:
+            raise InputError(f"{file}:1: {option} column {name!r} not found "
+                             f"(columns: {', '.join(header)})")
+        columns[option] = header.index(name)
+    if len(rows) == 1:
+        raise InputError(f"{file}: no data rows under the header")
+    out_study, out_events, out_totals = [], [], []
+    for line, row in enumerate(rows[1:], start=2):
+        x = _count(row, columns["--events"], file, line, events)
+        n = _count(row, columns["--total"], file, line, total)
+        if n == 0:
+            raise InputError(f"{file}:{line}: {total}: a total of 0 gives no proportion")
+        if x > n:
+            raise InputError(f"{file}:{line}: {events}: {x} events exceed the total {n}")
+        out_events.append(x)
+        out_totals.append(n)
+        name = row[columns["--study"]].strip() if "--study" in columns and columns["--study"] < len(row) else ""
+        out_study.append(name or f"Row {line}")
+    return CountTable(file, out_study, out_events, out_totals)
+
+
+def _count(row: list[str], index: int, file: str, line: int, column: str) -> int:
+    cell = row[index].strip() if index < len(row) else ""
+    if cell == "":
+        raise InputError(f"{file}:{line}: {column}: missing value")
+    try:
+        value = int(cell)
+    except ValueError:
+        raise InputError(f"{file}:{line}: {column}: expected a whole number, got {cell!r}") from None
+    if value < 0:
+        raise InputError(f"{file}:{line}: {column}: negative count {value}")
+    return value

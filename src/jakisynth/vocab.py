@@ -1,0 +1,134 @@
+"""Controlled vocabularies: drugs (name, class, WHO ATC code), conditions, clinical scenarios.
+
+Stage "validated models" (data only). Drug ids are the lower snake_case INN; a paper that names
+only a class gets a class-level id (``systemic_glucocorticoid``, ``antimetabolite``) with no
+single ATC code. ATC codes are the WHO Collaborating Centre's (ATC/DDD Index 2024); the JAK
+inhibitors moved to L04AF in 2022 and vedolizumab to L04AG in 2023.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class Drug:
+    id: str
+    name: str
+    drug_class: str
+    atc: str | None  # None: a procedure or a class without a single code
+
+
+@dataclass(frozen=True)
+class Condition:
+    id: str
+    label: str
+    group: str
+
+
+def _drugs(*rows) -> dict[str, Drug]:
+    return {r[0]: Drug(*r) for r in rows}
+
+
+DRUGS: dict[str, Drug] = _drugs(
+    # JAK inhibitors
+    ("tofacitinib", "tofacitinib", "JAK inhibitor", "L04AF01"),
+    ("baricitinib", "baricitinib", "JAK inhibitor", "L04AF02"),
+    ("upadacitinib", "upadacitinib", "JAK inhibitor", "L04AF03"),
+    ("ruxolitinib", "ruxolitinib", "JAK inhibitor", "L01EJ01"),
+    # glucocorticoids
+    ("systemic_glucocorticoid", "systemic glucocorticoid (unspecified)", "glucocorticoid", "H02AB"),
+    ("methylprednisolone", "methylprednisolone", "glucocorticoid", "H02AB04"),
+    ("prednisone", "prednisone", "glucocorticoid", "H02AB07"),
+    ("prednisolone", "prednisolone", "glucocorticoid", "H02AB06"),
+    ("dexamethasone", "dexamethasone", "glucocorticoid", "H02AB02"),
+    ("hydrocortisone", "hydrocortisone", "glucocorticoid", "H02AB09"),
+    # conventional immunosuppressants
+    ("antimetabolite", "antimetabolite (unspecified)", "antimetabolite", None),
+    ("mycophenolate_mofetil", "mycophenolate mofetil", "antimetabolite", "L04AA06"),
+    ("methotrexate", "methotrexate", "antimetabolite", "L04AX03"),
+    ("azathioprine", "azathioprine", "antimetabolite", "L04AX01"),
+    ("leflunomide", "leflunomide", "antimetabolite", "L04AK01"),
+    ("tacrolimus", "tacrolimus", "calcineurin inhibitor", "L04AD02"),
+    ("cyclosporine", "ciclosporin", "calcineurin inhibitor", "L04AD01"),
+    ("cyclophosphamide", "cyclophosphamide", "alkylating agent", "L01AA01"),
+    ("hydroxychloroquine", "hydroxychloroquine", "antimalarial", "P01BA02"),
+    ("quinacrine", "quinacrine (mepacrine)", "antimalarial", "P01AX05"),
+    ("immunosuppressant_other", "other immunosuppressant (unspecified)", "other", None),
+    # biologics and others
+    ("infliximab", "infliximab", "TNF inhibitor", "L04AB02"),
+    ("adalimumab", "adalimumab", "TNF inhibitor", "L04AB04"),
+    ("tocilizumab", "tocilizumab", "IL-6 inhibitor", "L04AC07"),
+    ("rituximab", "rituximab", "anti-CD20", "L01FA01"),
+    ("abatacept", "abatacept", "T-cell costimulation modulator", "L04AA24"),
+    ("vedolizumab", "vedolizumab", "integrin inhibitor", "L04AG05"),
+    ("ivig", "intravenous immunoglobulin", "immunoglobulin", "J06BA02"),
+    ("plasma_exchange", "plasma exchange", "procedure", None),
+    ("anti_thymocyte_globulin", "anti-thymocyte globulin", "polyclonal antibody", "L04AA04"),
+)
+
+#: Abbreviations as printed in the seed papers' tables -> drug id.
+ABBREVIATIONS: dict[str, str] = {
+    "AZA": "azathioprine", "CP": "cyclophosphamide", "HCQ": "hydroxychloroquine",
+    "intravenous IG": "ivig", "IVIG": "ivig", "LEF": "leflunomide", "MMF": "mycophenolate_mofetil",
+    "MTX": "methotrexate", "QUI": "quinacrine", "RTX": "rituximab", "TAC": "tacrolimus",
+    "TOF": "tofacitinib", "UPA": "upadacitinib",
+}
+
+CONDITIONS: dict[str, Condition] = {c.id: c for c in (
+    Condition("ir_myocarditis", "immune-related myocarditis", "immune-related adverse event"),
+    Condition("ir_myositis", "immune-related myositis", "immune-related adverse event"),
+    Condition("ir_myasthenia", "immune-related myasthenia gravis", "immune-related adverse event"),
+    Condition("ir_hepatitis", "immune-related hepatitis", "immune-related adverse event"),
+    Condition("ir_colitis", "immune-related colitis", "immune-related adverse event"),
+    Condition("ir_pneumonitis", "immune-related pneumonitis", "immune-related adverse event"),
+    Condition("ir_arthritis", "immune-related arthritis", "immune-related adverse event"),
+    Condition("ir_nephritis", "immune-related nephritis", "immune-related adverse event"),
+    Condition("ir_dermatitis", "immune-related dermatitis", "immune-related adverse event"),
+    Condition("ir_multi_organ", "multi-organ immune-related adverse events",
+              "immune-related adverse event"),
+    Condition("ir_other", "other immune-related adverse event", "immune-related adverse event"),
+    Condition("dermatomyositis_classic", "classic dermatomyositis", "idiopathic inflammatory myopathy"),
+    Condition("dermatomyositis_amyopathic", "amyopathic dermatomyositis",
+              "idiopathic inflammatory myopathy"),
+    Condition("antisynthetase_syndrome", "antisynthetase syndrome", "idiopathic inflammatory myopathy"),
+)}
+
+SCENARIOS: dict[str, str] = {
+    "life_threatening": "life-threatening presentation",
+    "steroid_resistant": "steroid-resistant",
+    "steroid_taper_failure": "relapse during steroid taper",
+    "refractory": "refractory to prior immunosuppression",
+    "mixed": "mixed scenarios",
+}
+
+
+def is_known_drug(drug_id: str) -> bool:
+    return drug_id in DRUGS
+
+
+def _lookup(table: dict, key: str, what: str):
+    if key in table:
+        return table[key]
+    close = difflib.get_close_matches(str(key), list(table), n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise InputError(f"unknown {what} {key!r}{hint}")
+
+
+def drug(drug_id: str) -> Drug:
+    return _lookup(DRUGS, drug_id, "drug")
+
+
+def condition(condition_id: str) -> Condition:
+    return _lookup(CONDITIONS, condition_id, "condition")
+
+
+def scenario(scenario_id: str) -> str:
+    return _lookup(SCENARIOS, scenario_id, "scenario")
+
+
+def suggest_drug(drug_id: str) -> list[str]:
+    return difflib.get_close_matches(str(drug_id), list(DRUGS), n=3)
