@@ -1,0 +1,47 @@
+"""Benchmark of `jakisynth run` on the evidence base and of `jakisynth --help` (run by hand).
+
+    .venv/bin/python benchmarks/bench_run.py
+
+Targets (issue 4): `jakisynth run` on the seed evidence base under 5 s on the 2-core machine;
+`jakisynth --help` under 0.5 s. Each is timed as a fresh process (what a user waits for), best
+and median of 5, into a temporary output directory so the committed outputs are not touched.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+JAKISYNTH = [sys.executable, "-m", "jakisynth.cli"]
+
+
+def timed(args, repeat=5):
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(args, check=True, capture_output=True, cwd=ROOT)
+        times.append(time.perf_counter() - start)
+    return min(times), statistics.median(times)
+
+
+def main() -> None:
+    best, median = timed(JAKISYNTH + ["--help"])
+    print(f"jakisynth --help: best {best:.3f} s, median {median:.3f} s (target < 0.5 s)")
+    out = Path(tempfile.mkdtemp(prefix="jakisynth-bench-"))
+    try:
+        shutil.copytree(ROOT / "outputs", out, dirs_exist_ok=True)  # the changelog has history
+        best, median = timed(JAKISYNTH + ["run", "--evidence", str(ROOT / "evidence"),
+                                          "--out", str(out)])
+        print(f"jakisynth run: best {best:.3f} s, median {median:.3f} s (target < 5 s)")
+    finally:
+        shutil.rmtree(out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""`jakisynth pool`: readable table, --json, and one clear line on bad input."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from jakisynth import pool_proportions
+from jakisynth.cli import main
+
+
+def run(tmp_path, text, *args):
+    path = tmp_path / "data.csv"
+    path.write_text(text, encoding="utf-8")
+    return CliRunner().invoke(main, ["pool", str(path), *args]), str(path)
+
+
+def test_json_equals_the_api(tmp_path):
+    result, _ = run(tmp_path, "study,x,n\nLiu,47,53\nWang,3,3\nBeckett,9,10\n",
+                    "--events", "x", "--total", "n", "--study", "study", "--tau2", "DL",
+                    "--transform", "ft", "--ci", "hk", "--json")
+    assert result.exit_code == 0, result.output
+    api = pool_proportions([47, 3, 9], [53, 3, 10], studies=["Liu", "Wang", "Beckett"],
+                           tau2="DL", transform="ft", ci="hk").to_dict()
+    assert json.loads(result.output) == json.loads(json.dumps(api))
+
+
+def test_readable_table(tmp_path):
+    result, _ = run(tmp_path, "x,n\n4,10\n6,12\n", "--events", "x", "--total", "n")
+    assert result.exit_code == 0
+    assert "Row 2" in result.output and "k = 2 < 5" in result.output
+
+
+@pytest.mark.parametrize("text,args,message", [
+    ("x,n\n4,10\n", ["--events", "y", "--total", "n"], ":1: --events column 'y' not found"),
+    ("x,n\n4.5,10\n", ["--events", "x", "--total", "n"], ":2: x: expected a whole number, got '4.5'"),
+    ("x,n\n4,10\n11,10\n", ["--events", "x", "--total", "n"], ":3: x: 11 events exceed the total 10"),
+    ("x,n\n-1,10\n", ["--events", "x", "--total", "n"], ":2: x: negative count -1"),
+    ("", ["--events", "x", "--total", "n"], ": the file is empty"),
+    ("x,n\n", ["--events", "x", "--total", "n"], ": no data rows under the header"),
+    ("x,n\n4,\n", ["--events", "x", "--total", "n"], ":2: n: missing value"),
+])
+def test_bad_input_is_one_line_exit_1(tmp_path, text, args, message):
+    result, path = run(tmp_path, text, *args)
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0] == f"error: {path}{message}" or lines[0].startswith(f"error: {path}{message}")
+    assert "Traceback" not in result.output
+
+
+def test_missing_file(tmp_path):
+    result = CliRunner().invoke(main, ["pool", str(tmp_path / "nope.csv"), "--events", "x",
+                                       "--total", "n"])
+    assert result.exit_code == 1
+    assert result.output.strip().endswith("nope.csv: no such file")

@@ -1,0 +1,58 @@
+"""Adding a fourth series (a fixture) updates every pooled output and the changelog; removing it
+again restores every other output byte for byte (issue 6)."""
+
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from jakisynth.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = Path(__file__).parent / "data/fourth_series/smith2025.yaml"
+REGENERATED = {"CHANGELOG.md", "manifest.json"}  # record the history, so they grow
+
+
+def _tree(path: Path) -> dict[str, bytes]:
+    return {p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+def _run(evidence, out):
+    result = CliRunner().invoke(main, ["run", "--evidence", str(evidence), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_add_then_remove_a_series(tmp_path):
+    evidence, out = tmp_path / "evidence", tmp_path / "outputs"
+    shutil.copytree(ROOT / "evidence", evidence)
+    shutil.copytree(ROOT / "outputs", out)
+    before = _tree(out)
+
+    shutil.copy(FIXTURE, evidence / "smith2025.yaml")  # one new file ...
+    assert "changelog updated" in _run(evidence, out)  # ... and one command
+    added = _tree(out)
+    changelog = added["CHANGELOG.md"].decode()
+    entry = changelog.split("## Evidence version")[1]
+    assert "Series added: smith2025." in entry
+    assert "This version adds smith2025. The primary analysis moved from 89.2%" in entry
+    assert "k = 3) to 81.3%" in entry
+    assert "crossed the decision threshold" in entry
+    # every table and figure that shows pooled results changed
+    for name in ("tables/pooled_analyses.csv", "tables/study_characteristics.csv",
+                 "tables/prior_therapy.csv", "tables/cumulative.csv", "tables/leave_one_out.csv",
+                 "figures/forest_primary.png", "figures/forest_primary.svg", "figures/cumulative.pdf",
+                 "figures/forest_subgroups_drug.svg", "report.html", "results.json", "evidence.json"):
+        assert added[name] != before[name], name
+    assert b"Smith 2025" in added["tables/study_characteristics.csv"]
+    assert b"smith2025" in added["evidence.json"]
+
+    (evidence / "smith2025.yaml").unlink()
+    _run(evidence, out)
+    restored = _tree(out)
+    assert sorted(restored) == sorted(before)
+    differ = [name for name in restored if restored[name] != before[name]]
+    assert sorted(differ) == sorted(REGENERATED), differ
+    history = restored["CHANGELOG.md"].decode()
+    assert history.count("## Evidence version") == before["CHANGELOG.md"].decode().count("## Evidence version") + 2
+    assert "Series removed: smith2025." in history

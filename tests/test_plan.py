@@ -1,0 +1,66 @@
+"""The analysis plan: schema and cross-checks against the extractions, one problem per line."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from jakisynth.errors import EvidenceError
+from jakisynth.plan import load_plan
+from jakisynth.validate import load_evidence
+
+EVIDENCE = Path(__file__).resolve().parent.parent / "evidence"
+
+
+@pytest.fixture()
+def evidence(tmp_path):
+    target = tmp_path / "evidence"
+    shutil.copytree(EVIDENCE, target)
+    return target
+
+
+def problems_for(evidence, old, new):
+    plan = evidence / "analysis.yaml"
+    text = plan.read_text()
+    assert old in text
+    plan.write_text(text.replace(old, new, 1))
+    studies = load_evidence(evidence)
+    with pytest.raises(EvidenceError) as err:
+        load_plan(evidence, studies)
+    return [str(p) for p in err.value.problems]
+
+
+def test_the_seed_plan_is_valid():
+    studies = load_evidence(EVIDENCE)
+    plan = load_plan(EVIDENCE, studies)
+    assert plan.primary.id == "primary" and plan.primary.model["tau2"] == "REML"
+    choices = {c.study: (c.outcome, c.scope) for c in plan.primary.series}
+    assert choices == {"beckett2024": ("cutaneous_improvement", "all"),
+                       "liu2024": ("remission", "all"), "wang2023": ("response", "all")}
+    assert [c.study for c in plan.sensitivity[-2].series] == ["liu2024", "wang2023"]
+
+
+@pytest.mark.parametrize("old,new,expected", [
+    ("    outcome: cutaneous_improvement", "    outcome: skin_response",
+     "series[0].outcome: beckett2024 has no outcome 'skin_response'"),
+    ("  model: {method: inverse, transform: logit, tau2: REML, ci: z}\n  reason",
+     "  model: {method: inverse, transform: logit, tau2: RMEL, ci: z}\n  reason",
+     "primary.model.tau2: the text 'RMEL' is not one of"),
+    ("leave_one_out: true", "leave_one_out: true\nleave_one_uot: true",
+     "leave_one_uot: unknown field"),
+    ("  - id: glmm\n", "  - id: hartung_knapp\n", "analysis id 'hartung_knapp' is used twice"),
+    ("    exclude: [beckett2024]", "    exclude: [becket2024]", "no extraction with study_id 'becket2024'"),
+    ("row_order: publication_date", "row_order: [liu2024, wang2023]",
+     "row_order: an explicit row order must list every series exactly once"),
+])
+def test_bad_plans_name_file_line_and_field(evidence, old, new, expected):
+    lines = problems_for(evidence, old, new)
+    assert len(lines) == 1, lines
+    assert expected in lines[0]
+    assert lines[0].startswith(str(evidence / "analysis.yaml") + ":")
+
+
+def test_an_unlisted_series_without_the_plan_outcome_is_named(evidence):
+    lines = problems_for(evidence, "  - study: wang2023\n    outcome: response\n    scope: all\n",
+                         "  - study: liu2024\n    outcome: remission\n    scope: all\n")
+    assert any("wang2023 is not listed and has no outcome 'remission'" in line for line in lines)
