@@ -227,11 +227,31 @@ def fisher_2xc(table) -> float:
     return extreme / total
 
 
+def _compositions(total: int, bounds: tuple[int, ...]) -> np.ndarray:
+    """Every vector a with 0 <= a_i <= bounds_i and sum(a) = total, one per row (int array)."""
+    bounds_arr = np.array(bounds)
+    after = np.concatenate([np.cumsum(bounds_arr[::-1])[::-1][1:], [0]])  # room in later rows
+    partial = np.zeros((1, 0), int)
+    sums = np.zeros(1, int)
+    for i, bound in enumerate(bounds[:-1]):
+        values = np.arange(bound + 1)
+        partial = np.column_stack([np.repeat(partial, len(values), axis=0),
+                                   np.tile(values, len(sums))])
+        sums = np.repeat(sums, len(values)) + np.tile(values, len(sums))
+        keep = (sums <= total) & (sums + after[i] >= total)
+        partial, sums = partial[keep], sums[keep]
+    last = total - sums
+    keep = (last >= 0) & (last <= bounds[-1])
+    return np.column_stack([partial[keep], last[keep]])
+
+
 def fisher_rxc(table, max_tables: int = 2_000_000) -> float | None:
     """Two-sided Fisher exact p for an r x c table by full enumeration of the tables with the
     observed margins (R ``fisher.test``; tables no more probable than the observed one, relative
     tolerance 1e-7). ``None`` when there are more than ``max_tables`` tables to visit."""
     table = np.asarray(table, int)
+    if table.ndim != 2 or min(table.shape) < 2:
+        return None  # R: "'x' must have at least 2 rows and columns"
     rows = [int(v) for v in table.sum(axis=1)]
     cols = [int(v) for v in table.sum(axis=0)]
     n = sum(rows)
@@ -244,17 +264,20 @@ def fisher_rxc(table, max_tables: int = 2_000_000) -> float | None:
     total = extreme = 0.0
     visited = 0
 
+    lf = np.array(log_fact)
+
     def column(j: int, remaining: list[int], log_p: float):
         nonlocal total, extreme, visited
-        if j == len(cols) - 1:  # the last column is fixed by the remaining row totals
-            lp = log_p - sum(log_fact[v] for v in remaining)
-            value = math.exp(lp - observed)
-            visited += 1
+        if j == len(cols) - 2:  # this column and the last one, for every split at once
+            first = _compositions(cols[j], tuple(remaining))
+            last = np.array(remaining) - first
+            lp = log_p - lf[first].sum(axis=1) - lf[last].sum(axis=1)
+            visited += len(lp)
             if visited > max_tables:
                 raise OverflowError
-            total += value
-            if lp <= threshold:
-                extreme += value
+            values = np.exp(lp - observed)
+            total += float(values.sum())
+            extreme += float(values[lp <= threshold].sum())
             return
         cells(j, 0, cols[j], remaining, log_p)
 
