@@ -133,6 +133,12 @@ def test_k_below_5_caution_and_warnings():
     s = strings(forest_plot(make_result(warnings=[]), title="T"))
     assert any(x.startswith("Caution: k = 3 < 5:") for x in s)
 
+    # k = 1: the estimator's own "k = 1: ..." warning is the caution, not a second line
+    one = make_result(many_studies(1), warnings=["k = 1: tau2 cannot be estimated and is set to 0"])
+    s = strings(forest_plot(one, title="T"))
+    assert "Caution: k = 1: tau2 cannot be estimated and is set to 0" in s
+    assert not any("< 5" in x for x in s)
+
     # k >= 5: no caution
     r5 = make_result(many_studies(5), warnings=[])
     assert not any(x.startswith("Caution") for x in strings(forest_plot(r5, title="T")))
@@ -183,7 +189,7 @@ def test_subgroup_layout():
     # each subgroup shows its own heterogeneity and its k < 5 caution
     assert s.count("Heterogeneity: τ² = 0.1200; I² = 34.5%; Q p = 0.21") == 3
     assert any(x.startswith("Tofacitinib: k = 2 < 5") for x in s)
-    assert any(x.startswith("Baricitinib: k = 1 < 5") for x in s)
+    assert any(x.startswith("Baricitinib: k = 1: a single study") for x in s)
     assert s.count("47/53") == 1  # overall studies are not drawn a second time
 
 

@@ -129,16 +129,23 @@ def default_model_label(result: dict) -> str:
 
 
 def caution_lines(result: dict) -> tuple[str | None, list[str]]:
-    """(caution line when k < 5, the other warnings); the result's own k < 5 warning is reused."""
+    """(caution line when k < 5, the other warnings); the result's own k warning is reused
+    (``k = 3 < 5: ...`` from the pooling, ``k = 1: ...`` from the tau2 estimator)."""
     k = int(result["k"])
     warnings = [str(w) for w in result.get("warnings") or []]
     if k >= 5:
         return None, warnings
-    prefix = f"k = {k} < 5"
-    own = [w for w in warnings if w.startswith(prefix)]
-    rest = [w for w in warnings if not w.startswith(prefix)]
-    caution = own[0] if own else (f"{prefix}: τ² and the prediction interval are poorly "
-                                  "estimated; interpret with caution")
+    prefixes = (f"k = {k} <", f"k = {k}:")
+    own = [w for w in warnings if w.startswith(prefixes)]
+    rest = [w for w in warnings if not w.startswith(prefixes)]
+    if own:
+        caution = own[0]
+        rest = own[1:] + rest
+    elif k == 1:
+        caution = "k = 1: a single study; τ² cannot be estimated; interpret with caution"
+    else:
+        caution = (f"k = {k} < 5: τ² and the prediction interval are poorly estimated; "
+                   "interpret with caution")
     return caution, rest
 
 
