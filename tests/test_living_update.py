@@ -30,7 +30,11 @@ def test_add_then_remove_a_series(tmp_path):
     before = _tree(out)
 
     shutil.copy(FIXTURE, evidence / "smith2025.yaml")  # one new file ...
-    assert "changelog updated" in _run(evidence, out)  # ... and one command
+    printed = _run(evidence, out)  # ... and one command, which says what changed
+    assert "changelog updated" in printed
+    assert "Series added: smith2025." in printed and "The primary analysis moved from" in printed
+    assert "Decision thresholds crossed:" in printed
+    assert "Pooled analyses (before -> after)" not in printed  # the full list stays in the file
     added = _tree(out)
     changelog = added["CHANGELOG.md"].decode()
     entry = changelog.split("## Evidence version")[1]
@@ -46,6 +50,9 @@ def test_add_then_remove_a_series(tmp_path):
         assert added[name] != before[name], name
     assert b"Smith 2025" in added["tables/study_characteristics.csv"]
     assert b"smith2025" in added["evidence.json"]
+
+    assert "changelog updated" not in _run(evidence, out)  # same version again: no new entry
+    assert _tree(out) == added
 
     (evidence / "smith2025.yaml").unlink()
     _run(evidence, out)

@@ -178,6 +178,26 @@ def changelog_entry(old_snapshot: dict | None, new_snapshot: dict, old_results: 
     return "\n".join(parts) + "\n"
 
 
+def newest_entry(changelog: str) -> str:
+    """The newest entry of a CHANGELOG.md text, without its per-analysis list: the heading, the
+    series added/changed/removed, the summary paragraph and the thresholds crossed (what
+    ``jakisynth run`` prints when the evidence version changed)."""
+    start = changelog.find("## Evidence version")
+    if start < 0:
+        return ""
+    end = changelog.find("\n## Evidence version", start + 1)
+    kept, skipping = [], False
+    for line in changelog[start:end if end > 0 else None].strip().splitlines():
+        if line.startswith("Pooled analyses (before -> after):"):
+            skipping = True
+            continue
+        if skipping and (not line.strip() or line.startswith("- ")):
+            continue
+        skipping = False
+        kept.append(line)
+    return "\n".join(kept).strip()
+
+
 def changelog_text(out_dir, snapshot: dict, results: dict, plan) -> str:
     """The new CHANGELOG.md: the previous one, with an entry prepended when the version changed."""
     out = Path(out_dir)

@@ -30,11 +30,16 @@ class RunSummary:
     analyses: int
     warnings: int
     changelog_entry: bool
+    changes: str = ""  # the new changelog entry, briefly (living.newest_entry), when there is one
 
     def __str__(self) -> str:
-        return (f"wrote {self.written} files to {self.out_dir} (evidence version "
+        line = (f"wrote {self.written} files to {self.out_dir} (evidence version "
                 f"{self.evidence_version[:12]}; {self.analyses} analyses, {self.warnings} warnings"
                 f"{'; changelog updated' if self.changelog_entry else ''})")
+        if not self.changes:
+            return line
+        return (f"{line}\n\n{self.changes}\n\n(every analysis before and after: "
+                f"{Path(self.out_dir) / 'CHANGELOG.md'})")
 
 
 def evidence_files(evidence_dir) -> dict[str, bytes]:
@@ -85,9 +90,14 @@ def run(evidence_dir="evidence", out_dir="outputs") -> RunSummary:
                              version=__version__,
                              extra={"evidence_version": version,
                                     "figure_keys": {k: keys[k] for k in sorted(keys)}})
+    from .living import newest_entry
+
     n_warnings = sum(len(a.result.warnings) for a in results.analyses)
+    changelog = outputs.files["CHANGELOG.md"]
+    updated = changelog != old_changelog
     return RunSummary(str(out_dir), version, len(manifest["outputs"]) + 1, len(results.analyses),
-                      n_warnings, outputs.files["CHANGELOG.md"] != old_changelog)
+                      n_warnings, updated,
+                      newest_entry(changelog.decode("utf-8")) if updated else "")
 
 
 def build_outputs(results, loaded, studies, version: str, out_dir: Path, keys: dict) -> OutputSet:
