@@ -64,3 +64,24 @@ def test_an_unlisted_series_without_the_plan_outcome_is_named(evidence):
     lines = problems_for(evidence, "  - study: wang2023\n    outcome: response\n    scope: all\n",
                          "  - study: liu2024\n    outcome: remission\n    scope: all\n")
     assert any("wang2023 is not listed and has no outcome 'remission'" in line for line in lines)
+
+
+def test_validate_command_checks_the_plan_too(evidence):
+    """`jakisynth validate` (a directory or the plan file) reports the plan's problems, the same
+    ones `jakisynth run` refuses, one line each, exit 1; writes nothing."""
+    from click.testing import CliRunner
+
+    from jakisynth.cli import main
+
+    ok = CliRunner().invoke(main, ["validate", str(evidence)])
+    assert ok.exit_code == 0 and "and the analysis plan (analysis.yaml)" in ok.output
+    plan = evidence / "analysis.yaml"
+    plan.write_text(plan.read_text() + "primary:\n  bogus: 1\n")
+    before = {p.name: p.read_bytes() for p in evidence.iterdir() if p.is_file()}
+    for target in (evidence, plan):  # the plan file alone is checked with its directory
+        result = CliRunner().invoke(main, ["validate", str(target)])
+        assert result.exit_code == 1
+        lines = [line for line in result.output.splitlines() if line.startswith(str(plan))]
+        assert len(lines) == 1 and "primary: duplicate key 'primary' (first on line" in lines[0]
+        assert "Traceback" not in result.output
+    assert {p.name: p.read_bytes() for p in evidence.iterdir() if p.is_file()} == before

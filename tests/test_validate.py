@@ -72,7 +72,7 @@ def test_valid_minimal_file_passes():
 def test_repository_evidence_is_valid():
     result = run_validate(str(ROOT / "evidence"))
     assert result.exit_code == 0, result.output
-    assert result.stderr.strip() == "evidence valid: 3 files"
+    assert result.stderr.strip() == "evidence valid: 3 files and the analysis plan (analysis.yaml)"
 
 
 def test_exported_schema_is_identical():

@@ -24,10 +24,12 @@ def main() -> None:
 @click.option("--sources", type=click.Path(), default=None,
               help="Directory of source texts: every quote must occur in its source.")
 def validate(path: str, sources: str | None) -> None:
-    """Validate the extraction files in PATH (default: evidence/). Writes nothing."""
+    """Validate the extraction files in PATH (default: evidence/) and, for a directory, its
+    analysis plan (analysis.yaml). Writes nothing."""
+    from .plan import plan_problems
     from .validate import validate_command
 
-    sys.exit(validate_command(path, sources))
+    sys.exit(validate_command(path, sources, plan_check=plan_problems))
 
 
 @main.command()

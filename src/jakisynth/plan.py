@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import EvidenceError, Problem
+from .validate import PLAN_FILE
 
 if TYPE_CHECKING:  # yamlio is imported where it is used
     from .yamlio import Loaded
 
-PLAN_FILE = "analysis.yaml"
 DEFAULT_MODEL = {"method": "inverse", "transform": "logit", "tau2": "REML", "ci": "z",
                  "pi_df": "metafor"}
 
@@ -101,6 +101,16 @@ def load_plan(evidence_dir, studies: dict[str, "Loaded"]) -> AnalysisPlan:
     if problems:
         raise EvidenceError(problems)
     return _build(loaded, sorted(studies))
+
+
+def plan_problems(evidence_dir, studies: dict[str, "Loaded"]) -> list[Problem]:
+    """The problems of ``<evidence_dir>/analysis.yaml`` (empty when valid): what
+    ``jakisynth validate`` reports for the plan, the same checks ``jakisynth run`` makes."""
+    try:
+        load_plan(evidence_dir, studies)
+    except EvidenceError as err:
+        return list(err.problems)
+    return []
 
 
 def _choices(items) -> tuple[SeriesChoice, ...]:

@@ -239,10 +239,22 @@ def load_evidence(path, sources=None) -> dict[str, Loaded]:
     return studies
 
 
-def validate_command(path, sources) -> int:
-    """``jakisynth validate``: print problems, return the exit code; never raises, never writes."""
+def validate_command(path, sources, plan_check=None) -> int:
+    """``jakisynth validate``: print problems, return the exit code; never raises, never writes.
+
+    ``path`` is a directory (every extraction in it and, when ``plan_check`` is given, its
+    analysis plan), one extraction file, or the plan file itself (then its whole directory is
+    checked, since the plan refers to the extractions). ``plan_check(directory, studies)``
+    returns the plan's problems (``plan.plan_problems``; a later stage, passed in by the CLI)."""
+    root = Path(path)
+    if root.name == PLAN_FILE and root.is_file():
+        root = root.parent
+    checked_plan = False
     try:
-        studies, problems = validate_paths(path, sources)
+        studies, problems = validate_paths(root, sources)
+        if not problems and plan_check is not None and (root / PLAN_FILE).is_file():
+            problems = plan_check(root, studies)
+            checked_plan = True
     except EvidenceError as err:
         problems, studies = list(err.problems), {}
     except OSError as err:
@@ -254,7 +266,8 @@ def validate_command(path, sources) -> int:
         files = len({p.file for p in problems})
         print(f"{_plural(len(problems), 'problem')} in {_plural(files, 'file')}", file=sys.stderr)
         return 1
-    print(f"evidence valid: {_plural(len(studies), 'file')}", file=sys.stderr)
+    plan = f" and the analysis plan ({PLAN_FILE})" if checked_plan else ""
+    print(f"evidence valid: {_plural(len(studies), 'file')}{plan}", file=sys.stderr)
     return 0
 
 
