@@ -54,7 +54,7 @@ def pool_inverse_variance(yi, vi, *, tau2: str = "REML", ci: str = "z", level: f
 
     common = _fit(yi, vi, 0.0, "z", level, pi_df)
     random = _fit(yi, vi, tau2_hat, ci, level, pi_df)
-    heterogeneity = _heterogeneity(yi, vi, tau2_hat, level)
+    heterogeneity = heterogeneity_statistics(yi, vi, tau2_hat, level)
     w = 1.0 / (vi + tau2_hat)
     weights = tuple(float(x) for x in 100 * w / w.sum())
     warnings.extend(_caveats(k, tau2_hat, tau2, ci, pi_df))
@@ -90,7 +90,14 @@ def _fit(yi, vi, tau2_hat: float, ci: str, level: float, pi_df: str) -> ModelSca
     return ModelScale(mu, se, mu - crit * se, mu + crit * se, pi_lower, pi_upper)
 
 
-def _heterogeneity(yi, vi, tau2_hat: float, level: float) -> Heterogeneity:
+def heterogeneity_statistics(yi, vi, tau2_hat: float, level: float,
+                             tau2_ci: bool = True) -> Heterogeneity:
+    """Q (Cochran's, common-effect weights) with its χ²_{k-1} p value, I² and H² for ``tau2_hat``
+    (metafor's typical within-study variance), and the Q-profile CI of τ² unless ``tau2_ci`` is
+    False (for the GLMM's τ², where ``rma.glmm`` reports QE.Wld, I² and H² the same way and no
+    τ² CI)."""
+    yi = np.asarray(yi, dtype=float)
+    vi = np.asarray(vi, dtype=float)
     k = yi.size
     w = 1.0 / vi
     q = generalised_q(yi, vi, 0.0)
@@ -99,7 +106,7 @@ def _heterogeneity(yi, vi, tau2_hat: float, level: float) -> Heterogeneity:
     s2 = typical_variance(vi)
     i2 = 100 * tau2_hat / (s2 + tau2_hat)
     h2 = (s2 + tau2_hat) / s2
-    interval = tau2_qprofile_ci(yi, vi, level)
+    interval = tau2_qprofile_ci(yi, vi, level) if tau2_ci else None
     return Heterogeneity(
         tau2=tau2_hat,
         tau2_ci_lower=None if interval is None else interval.lower,

@@ -16,8 +16,8 @@ from typing import Sequence
 from .effects import (METAFOR_MEASURE, TRANSFORMS, back_transform, check_counts, check_level,
                       check_transform, effect_sizes, study_intervals)
 from .errors import InputError
-from .pooling import CI_METHODS, pool_inverse_variance, typical_variance
-from .results import Heterogeneity, ModelScale, PooledProportion, StudyProportion
+from .pooling import CI_METHODS, heterogeneity_statistics, pool_inverse_variance
+from .results import ModelScale, PooledProportion, StudyProportion
 from .tau2 import TAU2_METHODS
 
 METHODS = ("inverse", "glmm")
@@ -123,13 +123,7 @@ def _pool_glmm(x, n, labels, observed, ci, level, n_agq) -> PooledProportion:
     # Heterogeneity statistics on the logit scale with metafor's continuity correction, as
     # rma.glmm reports them (QE.Wld, I2 and H2 from the typical within-study variance).
     effects = effect_sizes(x, n, "logit")
-    ivfit = pool_inverse_variance(effects.yi, effects.vi, tau2="DL", ci="z", level=level)
-    h0 = ivfit.heterogeneity
-    typical = typical_variance(effects.vi)
-    heterogeneity = Heterogeneity(
-        tau2=fit.tau2, tau2_ci_lower=None, tau2_ci_upper=None,
-        I2=100 * fit.tau2 / (typical + fit.tau2), H2=(typical + fit.tau2) / typical,
-        Q=h0.Q, df=h0.df, Q_pvalue=h0.Q_pvalue)
+    heterogeneity = heterogeneity_statistics(effects.yi, effects.vi, fit.tau2, level, tau2_ci=False)
     z = float(special.ndtri(1 - (1 - level) / 2))
     half = z * (fit.tau2 + fit.se**2) ** 0.5
     transformed = ModelScale(fit.estimate, fit.se, fit.ci_lower, fit.ci_upper,
