@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from jakisynth.glmm import fit_glmm_logit
+from jakisynth.stats.glmm import fit_glmm_logit
 
 REPETITIONS = 200
 

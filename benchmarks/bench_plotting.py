@@ -40,10 +40,10 @@ def main() -> None:
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    from jakisynth.plotting import forest_plot, save_figure
+    from jakisynth.report.plotting import forest_plot, save_figure
     import matplotlib  # noqa: F401  (imported by the first call anyway; timed here)
 
-    print(f"import matplotlib + jakisynth.plotting: {time.perf_counter() - t0:.2f} s")
+    print(f"import matplotlib + jakisynth.report.plotting: {time.perf_counter() - t0:.2f} s")
     out = args.out or Path(tempfile.mkdtemp(prefix="bench_plotting_"))
     out.mkdir(parents=True, exist_ok=True)
     for k in (3, 300):

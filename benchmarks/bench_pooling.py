@@ -18,8 +18,8 @@ import tracemalloc
 import numpy as np
 
 from jakisynth import pool_proportions
-from jakisynth.effects import escalc
-from jakisynth.pooling import pool_inverse_variance
+from jakisynth.stats.effects import escalc
+from jakisynth.stats.pooling import pool_inverse_variance
 
 
 def per_call(fn, repeat: int = 300) -> float:

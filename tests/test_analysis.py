@@ -3,8 +3,8 @@
 import pytest
 
 from jakisynth import pool_proportions
-from jakisynth.analysis import pooled_rows, row_order, run_plan, study_label
-from jakisynth.plan import AnalysisPlan, AnalysisSpec, SeriesChoice, SubgroupSpec
+from jakisynth.synthesis.analysis import pooled_rows, row_order, run_plan, study_label
+from jakisynth.evidence.plan import AnalysisPlan, AnalysisSpec, SeriesChoice, SubgroupSpec
 
 
 def study(author, year, date, drug, results, strata=()):

@@ -37,11 +37,11 @@ def test_a_committed_figure_redrawn_from_scratch_is_byte_identical():
     """The run reuses figures whose inputs are unchanged; this redraws one without the cache."""
     import json
 
-    from jakisynth.analysis import run_plan
-    from jakisynth.figures import figure_specs
-    from jakisynth.plan import load_plan
-    from jakisynth.plotting import figure_bytes
-    from jakisynth.validate import load_evidence
+    from jakisynth.synthesis.analysis import run_plan
+    from jakisynth.report.figures import figure_specs
+    from jakisynth.evidence.plan import load_plan
+    from jakisynth.report.plotting import figure_bytes
+    from jakisynth.evidence.validate import load_evidence
 
     loaded = load_evidence(ROOT / "evidence")
     studies = {sid: item.data for sid, item in loaded.items()}

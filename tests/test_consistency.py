@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from jakisynth.consistency import (check_study, decimals, fisher_2xc, fisher_rxc, matches, quantile,
+from jakisynth.synthesis.consistency import (check_study, decimals, fisher_2xc, fisher_rxc, matches, quantile,
                                    signed_rank_variants)
-from jakisynth.yamlio import load_yaml_text
+from jakisynth.evidence.yamlio import load_yaml_text
 
 HEAD = """
 study_id: test2099
@@ -174,7 +174,7 @@ def test_fisher_enumerates_every_table_with_the_margins():
     by the 2 x c enumeration (fisher_2xc, checked against R above), a 2 x 2 that of scipy."""
     import itertools
 
-    from jakisynth.consistency import _compositions
+    from jakisynth.synthesis.consistency import _compositions
 
     for total, bounds in [(5, (2, 3, 4)), (0, (1, 1)), (7, (3,)), (3, (1, 1)), (10, (4, 0, 9, 2))]:
         brute = sorted(v for v in itertools.product(*[range(b + 1) for b in bounds])

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from jakisynth.cli import main
-from jakisynth.validate import load_evidence
+from jakisynth.evidence.validate import load_evidence
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "seeds"

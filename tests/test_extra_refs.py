@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jakisynth.consistency import fisher_rxc, quantile, rank_sum_variants, signed_rank_variants
-from jakisynth.glmm import fit_glmm_logit
-from jakisynth.sensitivity import cumulative, leave_one_out
+from jakisynth.synthesis.consistency import fisher_rxc, quantile, rank_sum_variants, signed_rank_variants
+from jakisynth.stats.glmm import fit_glmm_logit
+from jakisynth.stats.sensitivity import cumulative, leave_one_out
 from tolerances import TOLERANCES, close
 
 REF = json.loads((Path(__file__).parent / "data/reference/extra_refs.json").read_text())

@@ -4,8 +4,8 @@ import json
 
 import pandas as pd
 
-from jakisynth.files import sha256
-from jakisynth.outputs import OutputSet, frame_to_csv, frame_to_markdown, write_outputs
+from jakisynth.report.files import sha256
+from jakisynth.report.outputs import OutputSet, frame_to_csv, frame_to_markdown, write_outputs
 
 
 def test_manifest_lists_inputs_and_outputs_with_hashes(tmp_path):
@@ -59,7 +59,7 @@ def test_a_tampered_manifest_cannot_delete_outside_the_output_directory(tmp_path
 
 def test_written_floats_do_not_depend_on_the_last_bits():
     """Two fits that differ in the last bits (another CPU, another BLAS) write the same bytes."""
-    from jakisynth.files import stable_float, stable_floats
+    from jakisynth.report.files import stable_float, stable_floats
 
     a, b = 1.2075643099483737, 1.2075643099483735  # seen: one GLMM tau2 before/after a refactor
     assert a != b and stable_float(a) == stable_float(b) == 1.20756431

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from jakisynth.errors import EvidenceError
-from jakisynth.plan import load_plan
-from jakisynth.validate import load_evidence
+from jakisynth.evidence.plan import load_plan
+from jakisynth.evidence.validate import load_evidence
 
 EVIDENCE = Path(__file__).resolve().parent.parent / "evidence"
 

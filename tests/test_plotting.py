@@ -1,4 +1,4 @@
-"""Tests of jakisynth.plotting: the numbers drawn are the numbers given, nothing overlaps from 3 to
+"""Tests of jakisynth.report.plotting: the numbers drawn are the numbers given, nothing overlaps from 3 to
 300 rows, the k < 5 caution and warnings are shown, subgroup blocks are laid out in order, and
 saved files are byte-identical across saves and processes (no dates).
 """
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from jakisynth.errors import InputError
-from jakisynth.plotting import (forest_plot, prior_therapy_matrix_plot, save_figure)
+from jakisynth.report.plotting import (forest_plot, prior_therapy_matrix_plot, save_figure)
 
 # Three studies with hand-set numbers (the plot must print exactly these, formatted).
 STUDIES3 = [
@@ -210,7 +210,7 @@ def test_bad_input_names_the_field():
 
 
 def test_real_pooling_result_is_accepted():
-    from jakisynth.proportions import pool_proportions
+    from jakisynth.stats.proportions import pool_proportions
 
     d = pool_proportions([47, 20, 9], [53, 30, 12], studies=["A", "B", "C"]).to_dict()
     s = strings(forest_plot(d, title="T"))
@@ -223,7 +223,7 @@ def test_real_pooling_result_is_accepted():
 SUBPROCESS = textwrap.dedent("""
     import json, sys
     from pathlib import Path
-    from jakisynth.plotting import forest_plot, prior_therapy_matrix_plot, save_figure
+    from jakisynth.report.plotting import forest_plot, prior_therapy_matrix_plot, save_figure
     r = json.loads(Path(sys.argv[1]).read_text())
     save_figure(forest_plot(r, title="Response"), Path(sys.argv[2]) / "forest")
     m = prior_therapy_matrix_plot(["P1", "P2"], ["MTX", "CsA"],
@@ -280,7 +280,7 @@ def test_files_carry_no_date_or_software(tmp_path):
 
 
 def test_matplotlib_is_imported_lazily():
-    code = ("import sys, jakisynth.cli, jakisynth.plotting; "
+    code = ("import sys, jakisynth.cli, jakisynth.report.plotting; "
             "sys.exit(1 if 'matplotlib' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
@@ -316,7 +316,7 @@ def test_matrix_bad_input():
 
 
 def test_number_formats():
-    from jakisynth.plotting import format_p, format_tau2
+    from jakisynth.report.plotting import format_p, format_tau2
 
     assert [format_tau2(v) for v in (0.0, 3e-13, 0.00012, 0.11834)] == [
         "0", "< 0.0001", "0.0001", "0.1183"]

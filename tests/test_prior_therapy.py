@@ -1,6 +1,6 @@
 """Prior-therapy tables: counts from patient rows or reported aggregates; '-' vs 'not reported'."""
 
-from jakisynth.prior_therapy import (agents_per_patient, patient_therapy_matrix,
+from jakisynth.synthesis.prior_therapy import (agents_per_patient, patient_therapy_matrix,
                                      prior_therapy_long, prior_therapy_table)
 
 

@@ -6,7 +6,7 @@ from scipy import stats
 
 from jakisynth import pool_proportions
 from jakisynth.errors import InputError
-from jakisynth.sensitivity import cumulative, leave_one_out, subgroup_analysis
+from jakisynth.stats.sensitivity import cumulative, leave_one_out, subgroup_analysis
 
 EVENTS = [16, 10, 4, 43, 10, 25, 13, 12]
 TOTALS = [17, 12, 8, 58, 10, 42, 14, 12]

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from jakisynth.cli import main
 from jakisynth.errors import EvidenceError, Problem
-from jakisynth.validate import extraction_schema, load_evidence, validate_command, validate_paths
+from jakisynth.evidence.validate import extraction_schema, load_evidence, validate_command, validate_paths
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
@@ -76,7 +76,7 @@ def test_repository_evidence_is_valid():
 
 
 def test_exported_schema_is_identical():
-    packaged = ROOT / "src" / "jakisynth" / "schema" / "extraction.schema.json"
+    packaged = ROOT / "src" / "jakisynth" / "evidence" / "schema" / "extraction.schema.json"
     exported = ROOT / "evidence" / "schema" / "extraction.schema.json"
     assert packaged.read_bytes() == exported.read_bytes()
     assert json.loads(packaged.read_text("utf-8")) == extraction_schema()
@@ -195,7 +195,7 @@ def test_load_evidence_raises_with_every_problem():
 
 
 def test_sources_are_checked_with_the_given_directory(tmp_path, monkeypatch):
-    import jakisynth.sources
+    import jakisynth.evidence.sources
 
     calls = []
 
@@ -203,7 +203,7 @@ def test_sources_are_checked_with_the_given_directory(tmp_path, monkeypatch):
         calls.append((loaded.file, source_dir))
         return [Problem(loaded.file, 9, "citation.title", "quote not found in the source")]
 
-    monkeypatch.setattr(jakisynth.sources, "check_sources", fake_check)
+    monkeypatch.setattr(jakisynth.evidence.sources, "check_sources", fake_check)
     result = run_validate(str(VALID), "--sources", str(tmp_path))
     assert calls == [(str(VALID), tmp_path)]
     assert result.exit_code == 1
@@ -217,9 +217,9 @@ def test_missing_sources_directory_is_one_problem(tmp_path):
 
 
 def test_drugs_are_checked_against_the_vocabulary(monkeypatch):
-    import jakisynth.vocab
+    import jakisynth.evidence.vocab
 
-    monkeypatch.setattr(jakisynth.vocab, "is_known_drug", lambda drug: drug != "methotrexate")
+    monkeypatch.setattr(jakisynth.evidence.vocab, "is_known_drug", lambda drug: drug != "methotrexate")
     _, problems = validate_paths(VALID)
     assert sorted(p.path for p in problems) == [
         "patients.rows[0].values.prior[0].drug",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jakisynth.errors import EvidenceError
-from jakisynth.yamlio import Loaded, format_path, load_yaml, load_yaml_text
+from jakisynth.evidence.yamlio import Loaded, format_path, load_yaml, load_yaml_text
 
 
 def problem_of(text: str):

@@ -1,11 +1,13 @@
 """jakisynth: living evidence synthesis of small clinical case series.
 
-The data flow, one module per stage (each imports only from earlier ones)::
+The data flow, one subpackage per stage (each imports only from earlier ones; a test,
+tests/test_architecture.py, enforces it)::
 
-    YAML -> yamlio (safe loading, line numbers) -> schema/validate (validated evidence)
-         -> tables (tidy DataFrames) -> effects (per-study yi, vi) -> tau2 / pooling / glmm
-         -> results (typed result objects) -> consistency, prior_therapy, plotting, report
-         -> run / living (outputs) -> cli
+    YAML -> evidence/   (yamlio, schema, validate, vocab, sources, plan, series view)
+         -> stats/      (effects yi, vi -> tau2 -> pooling / glmm -> results, caveats)
+         -> synthesis/  (the plan run on the evidence, consistency, prior therapy, living)
+         -> report/     (tables, figures, HTML report, written outputs)
+         -> run.py (orchestration), cli.py (command line), errors.py (shared errors)
 
 Heavy libraries are imported lazily so that ``jakisynth --help`` stays fast.
 """
@@ -17,7 +19,7 @@ __all__ = ["pool_proportions", "__version__"]
 
 def __getattr__(name):  # PEP 562: lazy import of the public API
     if name == "pool_proportions":
-        from .proportions import pool_proportions
+        from .stats.proportions import pool_proportions
 
         return pool_proportions
     raise AttributeError(f"module 'jakisynth' has no attribute {name!r}")

@@ -26,8 +26,8 @@ def main() -> None:
 def validate(path: str, sources: str | None) -> None:
     """Validate the extraction files in PATH (default: evidence/) and, for a directory, its
     analysis plan (analysis.yaml). Writes nothing."""
-    from .plan import plan_problems
-    from .validate import validate_command
+    from .evidence.plan import plan_problems
+    from .evidence.validate import validate_command
 
     sys.exit(validate_command(path, sources, plan_check=plan_problems))
 
@@ -51,8 +51,8 @@ def pool(file, events_col, total_col, study_col, method, transform, tau2, ci, le
     import json
 
     from .errors import InputError
-    from .proportions import pool_proportions
-    from .tables import read_count_table
+    from .stats.proportions import pool_proportions
+    from .evidence.counts import read_count_table
 
     try:
         table = read_count_table(file, events=events_col, total=total_col, study=study_col)
@@ -103,11 +103,11 @@ def check(evidence_dir: str, out_dir: str, strict: bool) -> None:
     """Recompute every reported statistic; write consistency.csv."""
     from pathlib import Path
 
-    from .consistency import check_evidence
+    from .synthesis.consistency import check_evidence
     from .errors import EvidenceError
-    from .files import atomic_write
-    from .outputs import frame_to_csv
-    from .validate import load_evidence
+    from .report.files import atomic_write
+    from .report.outputs import frame_to_csv
+    from .evidence.validate import load_evidence
 
     try:
         studies = load_evidence(evidence_dir)
@@ -127,7 +127,7 @@ def check(evidence_dir: str, out_dir: str, strict: bool) -> None:
 def new(study_id: str, evidence_dir: str) -> None:
     """Write a commented template extraction evidence/ID.yaml for a new series."""
     from .errors import InputError
-    from .living import new_extraction
+    from .evidence.template import new_extraction
 
     try:
         path = new_extraction(evidence_dir, study_id)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
-from .files import stable_floats
-from .outputs import MANIFEST, OutputSet, write_outputs
+from .report.files import stable_floats
+from .report.outputs import MANIFEST, OutputSet, write_outputs
 
 SOFTWARE = ("numpy", "scipy", "pandas", "statsmodels", "matplotlib", "PyYAML", "jsonschema",
             "Jinja2", "click")
@@ -70,9 +70,9 @@ def software_versions() -> dict[str, str]:
 
 def run(evidence_dir="evidence", out_dir="outputs") -> RunSummary:
     """Run the synthesis; raise :class:`~jakisynth.errors.EvidenceError` on invalid evidence."""
-    from .analysis import run_plan
-    from .plan import load_plan
-    from .validate import load_evidence
+    from .synthesis.analysis import run_plan
+    from .evidence.plan import load_plan
+    from .evidence.validate import load_evidence
 
     loaded = load_evidence(evidence_dir)
     studies = {sid: item.data for sid, item in loaded.items()}
@@ -90,7 +90,7 @@ def run(evidence_dir="evidence", out_dir="outputs") -> RunSummary:
                              version=__version__,
                              extra={"evidence_version": version,
                                     "figure_keys": {k: keys[k] for k in sorted(keys)}})
-    from .living import newest_entry
+    from .synthesis.living import newest_entry
 
     n_warnings = sum(len(a.result.warnings) for a in results.analyses)
     changelog = outputs.files["CHANGELOG.md"]
@@ -101,10 +101,10 @@ def run(evidence_dir="evidence", out_dir="outputs") -> RunSummary:
 
 
 def build_outputs(results, loaded, studies, version: str, out_dir: Path, keys: dict) -> OutputSet:
-    from .consistency import check_evidence
-    from .living import changelog_text, evidence_snapshot
-    from .report import render_report
-    from .summaries import build_tables
+    from .synthesis.consistency import check_evidence
+    from .synthesis.living import changelog_text, evidence_snapshot
+    from .report.html import render_report
+    from .report.tables import build_tables
 
     outputs = OutputSet()
     tables = build_tables(results, studies)
@@ -125,7 +125,7 @@ def build_outputs(results, loaded, studies, version: str, out_dir: Path, keys: d
 
 
 def _consistency_csv(frame) -> str:
-    from .outputs import frame_to_csv
+    from .report.outputs import frame_to_csv
 
     return frame_to_csv(frame)
 
@@ -137,7 +137,7 @@ def _figures(results, studies, outputs: OutputSet, out_dir: Path, keys: dict) ->
     already in ``out_dir`` (their key in the previous manifest, and their sha256 unchanged) is
     reused instead of redrawn: the bytes are the same either way, since drawing is deterministic.
     """
-    from .figures import figure_specs
+    from .report.figures import figure_specs
 
     previous = _previous_manifest(out_dir)
     specs = figure_specs(results, studies)
@@ -159,7 +159,7 @@ _PENDING: list = []  # figure specs handed to forked workers (lambdas cannot be 
 
 
 def _render_one(index: int) -> dict[str, bytes]:
-    from .plotting import figure_bytes
+    from .report.plotting import figure_bytes
 
     fig = _PENDING[index].draw()
     return {fmt: figure_bytes(fig, fmt) for fmt in FIGURE_FORMATS}
@@ -193,7 +193,7 @@ def _previous_manifest(out_dir: Path) -> dict:
 
 
 def _cached_figure(out_dir: Path, previous: dict, name: str, key: str):
-    from .files import sha256
+    from .report.files import sha256
 
     if previous.get("figure_keys", {}).get(name) != key:
         return None

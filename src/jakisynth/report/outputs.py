@@ -48,7 +48,7 @@ def _cell(value, float_format: str) -> str:
 
 def frame_to_csv(frame) -> str:
     """Deterministic CSV: '\\n' line ends, floats to 10 significant digits
-    (:func:`~jakisynth.files.stable_float`), missing as empty."""
+    (:func:`~jakisynth.report.files.stable_float`), missing as empty."""
     import csv
     import io
 

@@ -54,7 +54,7 @@ import numpy as np
 from scipy import special
 
 from .effects import check_counts, check_level
-from .errors import InputError
+from ..errors import InputError
 
 #: an interior optimum with σ below this is reported as the boundary, τ² = 0
 BOUNDARY_SIGMA = 1e-4

@@ -1,7 +1,7 @@
 """Run the analysis plan on the evidence base: rows to pool, pooled results, sensitivity analyses.
 
 Stage "pooling -> result objects" for the evidence base. Input: validated extractions (plain
-dicts) and an :class:`~jakisynth.plan.AnalysisPlan`; output: :class:`PlanResults`, which the
+dicts) and an :class:`~jakisynth.evidence.plan.AnalysisPlan`; output: :class:`PlanResults`, which the
 tables, plots and report only format. The equivalent R for each analysis is stated by
 :meth:`AnalysisResult.r_call`.
 """
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .plan import AnalysisPlan, AnalysisSpec
-from .proportions import pool_proportions
-from .results import PooledProportion
-from .sensitivity import (Cumulative, LeaveOneOut, SubgroupAnalysis, cumulative, leave_one_out,
+from ..evidence.plan import AnalysisPlan, AnalysisSpec
+from ..stats.proportions import pool_proportions
+from ..stats.results import PooledProportion
+from ..stats.sensitivity import (Cumulative, LeaveOneOut, SubgroupAnalysis, cumulative, leave_one_out,
                           subgroup_analysis)
 
 
@@ -137,7 +137,7 @@ def row_order(plan: AnalysisPlan, studies: dict[str, dict]) -> list[str]:
 def default_group(by: str, study: dict, row: PooledRow) -> str:
     """A series' subgroup when the plan gives none: its drug; the vocabulary group of its
     conditions ("mixed" if several); the scenario of its strata ("mixed" if several)."""
-    from .vocab import CONDITIONS, SCENARIOS
+    from ..evidence.vocab import CONDITIONS, SCENARIOS
 
     if by == "drug":
         return row.drug

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .vocab import DRUGS
+from ..evidence.vocab import DRUGS
 
 NOT_REPORTED = "not reported"
 

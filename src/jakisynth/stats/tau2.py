@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
-from .errors import InputError
+from ..errors import InputError
 
 TAU2_METHODS = ("REML", "DL", "ML", "PM", "SJ", "HE", "EB", "HS")
 #: Convergence threshold on tau² for the iterative estimators (metafor's default is 1e-5; the

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from .errors import EvidenceError, Problem
+from ..errors import EvidenceError, Problem
 from .validate import PLAN_FILE
 
 if TYPE_CHECKING:  # yamlio is imported where it is used
@@ -81,7 +81,7 @@ class AnalysisPlan:
 
 
 def plan_schema() -> dict:
-    text = resources.files("jakisynth").joinpath("schema/analysis.schema.json").read_text("utf-8")
+    text = resources.files("jakisynth.evidence").joinpath("schema/analysis.schema.json").read_text("utf-8")
     return json.loads(text)
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from .errors import InputError
+from ..errors import InputError
 
 TRANSFORMS = ("logit", "ft", "arcsine", "log", "raw")
 #: metafor's names of the measures, for messages and the methods text.

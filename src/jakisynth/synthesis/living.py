@@ -1,4 +1,4 @@
-"""Living updates: a new extraction from a template, the evidence snapshot and the changelog.
+"""Living updates: the evidence snapshot and the changelog.
 
 Stage "run/living". The changelog entry compares two evidence versions only: the snapshot the
 previous run left in ``outputs/evidence.json`` (with its ``results.json``) and the current one, so
@@ -8,37 +8,13 @@ re-running without changes adds nothing and an entry never contains a date.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
-from .errors import InputError
 
 CHANGELOG_HEADER = ("# Changelog of the evidence base\n\n"
                     "One entry per evidence version (newest first): series added, changed or removed, "
                     "and how every pooled analysis moved.\n")
-STUDY_ID = re.compile(r"^[a-z][a-z0-9_]*[0-9]{4}[a-z]?$")
 MOVES = ("estimate", "ci_lower", "ci_upper", "pi_lower", "pi_upper", "tau2", "I2")
-
-
-# ---- jakisynth new ---------------------------------------------------------------------------
-
-def new_extraction(evidence_dir, study_id: str) -> Path:
-    """Write ``<evidence_dir>/<study_id>.yaml`` from the commented template; never overwrite."""
-    if not STUDY_ID.match(study_id or ""):
-        raise InputError(f"ID: {study_id!r} is not a valid study id: lower case letters, digits "
-                         "and '_', starting with a letter and ending with the year, e.g. smith2025")
-    target = Path(evidence_dir) / f"{study_id}.yaml"
-    if target.exists():
-        raise InputError(f"{target}: already exists; refusing to overwrite it")
-    if not Path(evidence_dir).is_dir():
-        raise InputError(f"{evidence_dir}: no such evidence directory")
-    from importlib import resources
-
-    template = resources.files("jakisynth").joinpath("templates/extraction.yaml").read_text("utf-8")
-    text = template.replace("__STUDY_ID__", study_id)
-    with open(target, "x", encoding="utf-8") as handle:  # "x": fails if created meanwhile
-        handle.write(text)
-    return target
 
 
 # ---- snapshot and changelog ------------------------------------------------------------------

@@ -17,7 +17,7 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import Problem
+from ..errors import Problem
 from .yamlio import Loaded, format_path
 
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"), "-")

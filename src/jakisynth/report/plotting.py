@@ -1,7 +1,7 @@
 """Figures: forest plots of pooled proportions and the prior-therapy matrix (stage "plotting").
 
 This module computes NO statistics: it draws and formats the numbers it is given. Its input is
-the plain dict of :meth:`jakisynth.results.PooledProportion.to_dict` (estimate, CI, prediction
+the plain dict of :meth:`jakisynth.stats.results.PooledProportion.to_dict` (estimate, CI, prediction
 interval, tau², I², Q p, weights, per-study proportions with their CIs, warnings). Every number
 printed in a figure is one of those numbers, formatted; sizes of squares follow the given weights.
 
@@ -24,7 +24,7 @@ import functools
 import math
 from pathlib import Path
 
-from .errors import InputError
+from ..errors import InputError
 
 FONT = "DejaVu Sans"
 FONT_SIZE = 8.0  # points: every row text
@@ -635,7 +635,7 @@ def cumulative_plot(frame, *, title: str):
     """Forest-style plot of a cumulative meta-analysis: one row per step (study added, in order),
     the pooled proportion after that step with its CI (and PI as a thin line when given).
 
-    ``frame`` is :meth:`jakisynth.sensitivity.Cumulative.to_frame` (columns ``added``,
+    ``frame`` is :meth:`jakisynth.stats.sensitivity.Cumulative.to_frame` (columns ``added``,
     ``order_key``, ``k``, ``estimate``, ``ci_lower``, ``ci_upper``, ``pi_lower``, ``pi_upper``).
     Nothing is computed. R equivalent: ``forest(cumul(rma(...), order = date))`` (metafor) or
     ``forest(metacum(m, sortvar = date))`` (meta).

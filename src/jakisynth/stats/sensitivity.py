@@ -24,7 +24,7 @@ from typing import Sequence
 import numpy as np
 from scipy import special
 
-from .errors import InputError
+from ..errors import InputError
 from .proportions import pool_proportions
 from .results import PooledProportion
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .analysis import PlanResults
+from ..synthesis.analysis import PlanResults
 from .files import stable_floats
-from .prior_therapy import patient_therapy_matrix
+from ..synthesis.prior_therapy import patient_therapy_matrix
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .analysis import PlanResults, study_label
+from ..synthesis.analysis import PlanResults, study_label
 
 MEASURE = {"logit": "logit (log odds)", "ft": "Freeman-Tukey double arcsine",
            "arcsine": "arcsine square root", "log": "log", "raw": "untransformed proportion"}
@@ -92,7 +92,7 @@ def render_report(*, plan_results: PlanResults, studies: dict[str, dict], tables
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=True)
     env.filters.update(pct=pct, num=num, pvalue=pvalue, sentence=sentence)
-    template = env.from_string(resources.files("jakisynth").joinpath(
+    template = env.from_string(resources.files("jakisynth.report").joinpath(
         "templates/report.html.j2").read_text("utf-8"))
     plan = plan_results.plan
     flagged, counts = [], {}

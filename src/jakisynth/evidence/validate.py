@@ -20,7 +20,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from .errors import EvidenceError, Problem
+from ..errors import EvidenceError, Problem
 from .yamlio import Loaded, format_path, load_yaml, one_line
 
 PLAN_FILE = "analysis.yaml"
@@ -31,7 +31,7 @@ PMID = re.compile(r"^[0-9]{1,9}$")
 
 @lru_cache(maxsize=None)
 def _schema_text(name: str) -> str:
-    return resources.files("jakisynth").joinpath(f"schema/{name}").read_text("utf-8")
+    return resources.files("jakisynth.evidence").joinpath(f"schema/{name}").read_text("utf-8")
 
 
 def extraction_schema() -> dict:

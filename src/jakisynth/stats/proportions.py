@@ -15,7 +15,7 @@ from typing import Sequence
 
 from .effects import (METAFOR_MEASURE, TRANSFORMS, back_transform, check_counts, check_level,
                       check_transform, effect_sizes, study_intervals)
-from .errors import InputError
+from ..errors import InputError
 from .pooling import CI_METHODS, heterogeneity_statistics, pool_inverse_variance
 from .results import ModelScale, PooledProportion, StudyProportion
 from .tau2 import TAU2_METHODS
@@ -46,7 +46,7 @@ def pool_proportions(events: Sequence[int], totals: Sequence[int], *,
     Equivalent R: ``rma.glmm(measure = "PLO", xi = events, ni = totals, method = "ML")``
     (lme4::glmer with nAGQ = 7).
 
-    Returns a :class:`~jakisynth.results.PooledProportion`. Bad arguments raise
+    Returns a :class:`~jakisynth.stats.results.PooledProportion`. Bad arguments raise
     :class:`~jakisynth.errors.InputError` naming the argument.
     """
     x, n = check_counts(events, totals, totals_name="totals")

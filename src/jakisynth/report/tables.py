@@ -5,8 +5,8 @@ Stage "tables" (after pooling). Names are the output file stems under ``outputs/
 
 from __future__ import annotations
 
-from .analysis import PlanResults, study_label
-from .prior_therapy import agents_per_patient, prior_therapy_long, prior_therapy_table
+from ..synthesis.analysis import PlanResults, study_label
+from ..synthesis.prior_therapy import agents_per_patient, prior_therapy_long, prior_therapy_table
 
 NOT_REPORTED = "not reported"
 

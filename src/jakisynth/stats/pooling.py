@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from .errors import InputError
+from ..errors import InputError
 from .results import Heterogeneity, ModelFit, ModelScale
 from .tau2 import estimate_tau2, generalised_q, tau2_qprofile_ci
 
