@@ -112,7 +112,7 @@ def test_boundary_is_the_logistic_model():
 def test_interior_fit_has_no_warnings_and_is_order_invariant():
     run = RUNS["pritz1997_agq7"]
     fit = _fit(run)
-    assert fit.warnings == () and fit.converged and fit.iterations >= 1
+    assert fit.caveats == () and fit.warnings == [] and fit.converged and fit.iterations >= 1
     order = np.random.default_rng(1).permutation(len(run["xi"]))
     shuffled = fit_glmm_logit(np.array(run["xi"])[order], np.array(run["ni"])[order])
     assert shuffled.estimate == pytest.approx(fit.estimate, rel=1e-9)
@@ -152,7 +152,7 @@ def test_to_dict_and_str():
     fit = _fit(RUNS["k2_agq7"])
     d = fit.to_dict()
     assert set(d) == {"estimate", "se", "ci_lower", "ci_upper", "tau2", "loglik", "n_agq",
-                      "converged", "iterations", "warnings"}
+                      "converged", "iterations", "warnings", "caveats"}
     assert json.loads(json.dumps(d)) == d and d["tau2"] == fit.tau2
     assert "nAGQ = 7" in str(fit) and "converged" in str(fit)
 

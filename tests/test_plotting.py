@@ -45,8 +45,16 @@ def make_result(studies=STUDIES3, *, estimate=0.88, weights=None, warnings=None,
         "studies": list(studies), "method": "inverse", "transform": "logit",
         "tau2_method": "REML", "ci_method": "z", "level": 0.95, "study_ci": "exact",
         "common": None, "converged": True,
-        "warnings": [K_WARNING] if (warnings is None and k < 5) else list(warnings or []),
+        **_caveats([K_WARNING] if (warnings is None and k < 5) else list(warnings or [])),
     }
+
+
+def _caveats(messages):
+    """A result dict's warnings and caveats: k messages get their codes, the rest a neutral one."""
+    def code(m):
+        return ("few_studies" if "< 5" in m else "single_study" if m.startswith("k = 1")
+                else "continuity_correction")
+    return {"warnings": messages, "caveats": [{"code": code(m), "message": m} for m in messages]}
 
 
 def many_studies(n: int) -> list[dict]:

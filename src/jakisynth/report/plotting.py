@@ -129,24 +129,20 @@ def default_model_label(result: dict) -> str:
 
 
 def caution_lines(result: dict) -> tuple[str | None, list[str]]:
-    """(caution line when k < 5, the other warnings); the result's own k warning is reused
-    (``k = 3 < 5: ...`` from the pooling, ``k = 1: ...`` from the tau2 estimator)."""
+    """(caution line when k < 5, the other caveats' messages), selected by caveat code: the
+    result's own ``few_studies`` or ``single_study`` caveat is the caution line."""
     k = int(result["k"])
-    warnings = [str(w) for w in result.get("warnings") or []]
+    caveats = result.get("caveats") or []
+    own = [c["message"] for c in caveats if c["code"] in ("few_studies", "single_study")]
+    rest = [c["message"] for c in caveats if c["code"] not in ("few_studies", "single_study")]
     if k >= 5:
-        return None, warnings
-    prefixes = (f"k = {k} <", f"k = {k}:")
-    own = [w for w in warnings if w.startswith(prefixes)]
-    rest = [w for w in warnings if not w.startswith(prefixes)]
+        return None, own + rest
     if own:
-        caution = own[0]
-        rest = own[1:] + rest
-    elif k == 1:
-        caution = "k = 1: a single study; τ² cannot be estimated; interpret with caution"
-    else:
-        caution = (f"k = {k} < 5: τ² and the prediction interval are poorly estimated; "
-                   "interpret with caution")
-    return caution, rest
+        return own[0], own[1:] + rest
+    if k == 1:
+        return "k = 1: a single study; τ² cannot be estimated; interpret with caution", rest
+    return (f"k = {k} < 5: τ² and the prediction interval are poorly estimated; "
+            "interpret with caution"), rest
 
 
 # ---- text measurement (exact, no renderer needed) ------------------------------------------------

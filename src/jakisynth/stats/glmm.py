@@ -55,6 +55,7 @@ from scipy import special
 
 from .effects import check_counts, check_level
 from ..errors import InputError
+from .caveats import Caveat, messages
 
 #: an interior optimum with σ below this is reported as the boundary, τ² = 0
 BOUNDARY_SIGMA = 1e-4
@@ -79,11 +80,16 @@ class GlmmFit:
     n_agq: int
     converged: bool
     iterations: int
-    warnings: tuple[str, ...] = ()
+    caveats: tuple[Caveat, ...] = ()
+
+    @property
+    def warnings(self) -> list[str]:
+        return messages(self.caveats)
 
     def to_dict(self) -> dict:
         out = asdict(self)
-        out["warnings"] = list(self.warnings)
+        out["caveats"] = [c.to_dict() for c in self.caveats]
+        out["warnings"] = self.warnings
         return out
 
     def __str__(self) -> str:
@@ -198,7 +204,7 @@ def fit_glmm_logit(events, totals, *, n_agq: int = 7, level: float = 0.95) -> Gl
     x, n = xi.astype(float), ni.astype(float)
     k = x.size
     model = _Agq(x, n, n_agq)
-    warnings: list[str] = []
+    caveats: list[Caveat] = []
     pooled = x.sum() / n.sum()
     beta_fixed = float(special.logit(pooled))  # the MLE at σ = 0
     boundary_value = model.at(beta_fixed, 0.0)
@@ -207,8 +213,8 @@ def fit_glmm_logit(events, totals, *, n_agq: int = 7, level: float = 0.95) -> Gl
     beta, sigma, value = beta_fixed, 0.0, boundary_value
     converged, iterations = True, 0
     if k == 1:
-        warnings.append("k = 1: tau2 cannot be estimated from one study and is set to 0 "
-                        "(metafor's rma.glmm refuses k = 1)")
+        caveats.append(Caveat("single_study", "k = 1: tau2 cannot be estimated from one study "
+                              "and is set to 0 (metafor's rma.glmm refuses k = 1)"))
     else:
         # Newton from the DerSimonian-Laird start; if it fails (rare: mostly 0% and 100%
         # studies, where the AGQ surface is flat or bumpy at large sigma), from three more
@@ -224,21 +230,22 @@ def fit_glmm_logit(events, totals, *, n_agq: int = 7, level: float = 0.95) -> Gl
         elif curvature > 0:  # the boundary is not a maximum, yet no interior optimum was found
             beta, sigma, value, converged = b, s, v, False
         if sigma == 0.0:
-            warnings.append("tau2 estimated at the boundary (0): the GLMM reduces to the "
-                            "fixed-intercept logistic model (pooled proportion sum(events)/"
-                            "sum(totals))")
+            caveats.append(Caveat("tau2_boundary", "tau2 estimated at the boundary (0): the GLMM "
+                                  "reduces to the fixed-intercept logistic model (pooled "
+                                  "proportion sum(events)/sum(totals))"))
     if not converged:
-        warnings.append(f"GLMM: the optimiser did not converge in {iterations} Newton "
-                        "iterations; the last values are reported and may be wrong")
+        caveats.append(Caveat("not_converged", f"GLMM: the optimiser did not converge in "
+                              f"{iterations} Newton iterations; the last values are reported "
+                              "and may be wrong"))
     se, from_hessian = _standard_error(model, beta, sigma, n, pooled)
     if not from_hessian:
-        warnings.append("GLMM: the observed information of (sigma, beta) is not positive "
-                        "definite; se is the conditional one given tau2 (lme4's fallback "
-                        "'var-cov estimated from RX')")
+        caveats.append(Caveat("glmm_information", "GLMM: the observed information of (sigma, "
+                              "beta) is not positive definite; se is the conditional one given "
+                              "tau2 (lme4's fallback 'var-cov estimated from RX')"))
     z = float(special.ndtri(1 - (1 - level) / 2))
     return GlmmFit(estimate=beta, se=se, ci_lower=beta - z * se, ci_upper=beta + z * se,
                    tau2=sigma * sigma, loglik=value, n_agq=n_agq, converged=converged,
-                   iterations=iterations, warnings=tuple(warnings))
+                   iterations=iterations, caveats=tuple(caveats))
 
 
 def _start_sigma(x, n) -> float:

@@ -19,6 +19,7 @@ import numpy as np
 from scipy import special
 
 from ..errors import InputError
+from .caveats import Caveat
 from .results import Heterogeneity, ModelFit, ModelScale
 from .tau2 import estimate_tau2, generalised_q, tau2_qprofile_ci
 
@@ -47,9 +48,9 @@ def pool_inverse_variance(yi, vi, *, tau2: str = "REML", ci: str = "z", level: f
         raise InputError("ci: Hartung-Knapp needs at least 2 studies (k = 1 given); use ci='z'")
     if np.any(~np.isfinite(yi)) or np.any(~np.isfinite(vi)) or np.any(vi <= 0):
         raise InputError("vi: every sampling variance must be finite and positive")
-    warnings: list[str] = []
+    caveats: list[Caveat] = []
     estimate = estimate_tau2(yi, vi, tau2)
-    warnings.extend(estimate.warnings)
+    caveats.extend(estimate.caveats)
     tau2_hat = estimate.tau2
 
     common = _fit(yi, vi, 0.0, "z", level, pi_df)
@@ -57,14 +58,14 @@ def pool_inverse_variance(yi, vi, *, tau2: str = "REML", ci: str = "z", level: f
     heterogeneity = heterogeneity_statistics(yi, vi, tau2_hat, level)
     w = 1.0 / (vi + tau2_hat)
     weights = tuple(float(x) for x in 100 * w / w.sum())
-    warnings.extend(_caveats(k, tau2_hat, tau2, ci, pi_df))
+    caveats.extend(_caveats(k, tau2_hat, tau2, ci, pi_df))
     if ci == "hk" and random.se < 1.0 / np.sqrt(w.sum()):
-        warnings.append("Hartung-Knapp: the scaling factor is below 1, so the CI is narrower than "
+        caveats.append(Caveat("hk_narrower", "Hartung-Knapp: the scaling factor is below 1, so the CI is narrower than "
                         "the Wald CI would be with the t quantile; metafor's test = 'adhoc' "
-                        "(Knapp & Hartung 2003) would not narrow it")
+                        "(Knapp & Hartung 2003) would not narrow it"))
     return ModelFit(k=k, random=random, common=common, heterogeneity=heterogeneity,
                     weights=weights, tau2_method=tau2, ci_method=ci, level=level,
-                    converged=estimate.converged, warnings=tuple(warnings))
+                    converged=estimate.converged, caveats=tuple(caveats))
 
 
 def _fit(yi, vi, tau2_hat: float, ci: str, level: float, pi_df: str) -> ModelScale:
@@ -126,14 +127,20 @@ def typical_variance(vi) -> float:
     return float((w.size - 1) * w.sum() / denominator)
 
 
-def _caveats(k: int, tau2_hat: float, tau2_method: str, ci: str, pi_df: str) -> list[str]:
+def few_studies_caveat(k: int) -> Caveat:
+    """The caveat for 1 < k < 5 (Veroniki et al. 2016; IntHout et al. 2014)."""
+    return Caveat("few_studies", f"k = {k} < 5: tau2 and the prediction interval are poorly "
+                  "estimated (Veroniki et al. 2016; IntHout et al. 2014)")
+
+
+def _caveats(k: int, tau2_hat: float, tau2_method: str, ci: str, pi_df: str) -> list[Caveat]:
     out = []
     if 1 < k < 5:
-        out.append(f"k = {k} < 5: tau2 and the prediction interval are poorly estimated "
-                   "(Veroniki et al. 2016; IntHout et al. 2014)")
+        out.append(few_studies_caveat(k))
     if k > 1 and tau2_hat == 0.0:
-        out.append(f"tau2 estimated at the boundary (0) by {tau2_method}: the random-effects "
-                   "model equals the common-effect model")
+        out.append(Caveat("tau2_boundary", f"tau2 estimated at the boundary (0) by {tau2_method}: "
+                          "the random-effects model equals the common-effect model"))
     if pi_df == "k-2" and k < 3:
-        out.append("prediction interval with t(k-2) needs k >= 3: not given")
+        out.append(Caveat("pi_not_available",
+                          "prediction interval with t(k-2) needs k >= 3: not given"))
     return out

@@ -16,15 +16,17 @@ from typing import Sequence
 from .effects import (METAFOR_MEASURE, TRANSFORMS, back_transform, check_counts, check_level,
                       check_transform, effect_sizes, study_intervals)
 from ..errors import InputError
-from .pooling import CI_METHODS, heterogeneity_statistics, pool_inverse_variance
+from .caveats import Caveat, emit
+from .pooling import CI_METHODS, few_studies_caveat, heterogeneity_statistics, pool_inverse_variance
 from .results import ModelScale, PooledProportion, StudyProportion
 from .tau2 import TAU2_METHODS
 
 METHODS = ("inverse", "glmm")
 
-FT_CAVEAT = ("Freeman-Tukey back-transformation uses the harmonic mean of the study sizes "
-             "(metafor transf.ipft.hm); it can mislead when study sizes differ "
-             "(Schwarzer et al. 2019, Res Synth Methods 10:476)")
+FT_CAVEAT = Caveat("ft_back_transform",
+                   "Freeman-Tukey back-transformation uses the harmonic mean of the study sizes "
+                   "(metafor transf.ipft.hm); it can mislead when study sizes differ "
+                   "(Schwarzer et al. 2019, Res Synth Methods 10:476)")
 
 
 def pool_proportions(events: Sequence[int], totals: Sequence[int], *,
@@ -46,9 +48,22 @@ def pool_proportions(events: Sequence[int], totals: Sequence[int], *,
     Equivalent R: ``rma.glmm(measure = "PLO", xi = events, ni = totals, method = "ML")``
     (lme4::glmer with nAGQ = 7).
 
-    Returns a :class:`~jakisynth.stats.results.PooledProportion`. Bad arguments raise
+    Returns a :class:`~jakisynth.stats.results.PooledProportion`; each of its caveats is also
+    raised as a :class:`~jakisynth.errors.JakisynthWarning`. Bad arguments raise
     :class:`~jakisynth.errors.InputError` naming the argument.
     """
+    result = fit_proportions(events, totals, studies=studies, method=method, transform=transform,
+                             tau2=tau2, ci=ci, level=level, study_ci=study_ci, pi_df=pi_df,
+                             n_agq=n_agq)
+    emit(result.caveats)
+    return result
+
+
+def fit_proportions(events, totals, *, studies=None, method="inverse", transform="logit",
+                    tau2="REML", ci="z", level=0.95, study_ci="exact", pi_df="metafor",
+                    n_agq=7) -> PooledProportion:
+    """:func:`pool_proportions` without raising the caveats as Python warnings (for callers
+    that collect them, such as the sensitivity analyses and the plan runner)."""
     x, n = check_counts(events, totals, totals_name="totals")
     labels = _study_labels(studies, len(x))
     if method not in METHODS:
@@ -85,13 +100,14 @@ def _pool_inverse(x, n, labels, observed, transform, tau2, ci, level, pi_df) -> 
         return None if value is None else back_transform(value, transform, n)
 
     r, c = fit.random, fit.common
-    warnings = list(fit.warnings)
+    caveats = list(fit.caveats)
     if effects.corrected.any():
-        warnings.append(f"continuity correction 1/2 added to {int(effects.corrected.sum())} "
-                        f"stud{'y' if effects.corrected.sum() == 1 else 'ies'} with 0 or all "
-                        f"events ({METAFOR_MEASURE[transform]}, metafor's default)")
+        caveats.append(Caveat(
+            "continuity_correction", f"continuity correction 1/2 added to "
+            f"{int(effects.corrected.sum())} stud{'y' if effects.corrected.sum() == 1 else 'ies'} "
+            f"with 0 or all events ({METAFOR_MEASURE[transform]}, metafor's default)"))
     if transform == "ft":
-        warnings.append(FT_CAVEAT)
+        caveats.append(FT_CAVEAT)
     rows = _study_rows(labels, observed, fit.weights)
     common = {"estimate": back(c.estimate), "ci_lower": back(c.ci_lower),
               "ci_upper": back(c.ci_upper), "transformed": c.to_dict()}
@@ -100,7 +116,7 @@ def _pool_inverse(x, n, labels, observed, transform, tau2, ci, level, pi_df) -> 
         pi_lower=back(r.pi_lower), pi_upper=back(r.pi_upper), heterogeneity=fit.heterogeneity,
         transformed=r, studies=rows, method="inverse", transform=transform, tau2_method=tau2,
         ci_method=ci, level=level, study_ci=observed.ci, common=common,
-        converged=fit.converged, warnings=tuple(warnings))
+        converged=fit.converged, caveats=tuple(caveats))
 
 
 def _study_rows(labels, observed, weights) -> tuple[StudyProportion, ...]:
@@ -129,17 +145,16 @@ def _pool_glmm(x, n, labels, observed, ci, level, n_agq) -> PooledProportion:
     transformed = ModelScale(fit.estimate, fit.se, fit.ci_lower, fit.ci_upper,
                              fit.estimate - half, fit.estimate + half)
     expit = special.expit
-    warnings = list(fit.warnings)
+    caveats = list(fit.caveats)
     if 1 < len(x) < 5:
-        warnings.append(f"k = {len(x)} < 5: tau2 and the prediction interval are poorly "
-                        "estimated (Veroniki et al. 2016)")
+        caveats.append(few_studies_caveat(len(x)))
     return PooledProportion(
         k=len(x), estimate=float(expit(fit.estimate)), ci_lower=float(expit(fit.ci_lower)),
         ci_upper=float(expit(fit.ci_upper)), pi_lower=float(expit(transformed.pi_lower)),
         pi_upper=float(expit(transformed.pi_upper)), heterogeneity=heterogeneity,
         transformed=transformed, studies=_study_rows(labels, observed, None), method="glmm",
         transform="logit", tau2_method="ML", ci_method="z", level=level,
-        study_ci=observed.ci, common=None, converged=fit.converged, warnings=tuple(warnings))
+        study_ci=observed.ci, common=None, converged=fit.converged, caveats=tuple(caveats))
 
 
-__all__ = ["pool_proportions", "METHODS", "TRANSFORMS", "TAU2_METHODS", "CI_METHODS"]
+__all__ = ["pool_proportions", "fit_proportions", "METHODS", "TRANSFORMS", "TAU2_METHODS", "CI_METHODS"]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
+from .caveats import Caveat, messages
+
 
 def _num(value):
     """Plain float (or None) for dicts; refuses NaN so it never leaves the engine silently."""
@@ -81,7 +83,11 @@ class ModelFit:
     ci_method: str
     level: float
     converged: bool
-    warnings: tuple[str, ...] = field(default_factory=tuple)
+    caveats: tuple[Caveat, ...] = field(default_factory=tuple)
+
+    @property
+    def warnings(self) -> list[str]:
+        return messages(self.caveats)
 
     def to_dict(self) -> dict:
         return {
@@ -89,7 +95,7 @@ class ModelFit:
             "heterogeneity": self.heterogeneity.to_dict(),
             "weights": [_num(w) for w in self.weights], "tau2_method": self.tau2_method,
             "ci_method": self.ci_method, "level": self.level, "converged": self.converged,
-            "warnings": list(self.warnings),
+            "warnings": self.warnings, "caveats": [c.to_dict() for c in self.caveats],
         }
 
 
@@ -136,7 +142,12 @@ class PooledProportion:
     study_ci: str
     common: dict | None  # {"estimate", "ci_lower", "ci_upper", "transformed": {...}} or None
     converged: bool
-    warnings: tuple[str, ...] = field(default_factory=tuple)
+    caveats: tuple[Caveat, ...] = field(default_factory=tuple)
+
+    @property
+    def warnings(self) -> list[str]:
+        """The caveats' messages (what metafor prints as warnings)."""
+        return messages(self.caveats)
 
     @property
     def tau2(self) -> float:
@@ -172,7 +183,7 @@ class PooledProportion:
             "tau2_method": self.tau2_method, "ci_method": self.ci_method,
             "level": self.level, "study_ci": self.study_ci,
             "common": self.common, "converged": self.converged,
-            "warnings": list(self.warnings),
+            "warnings": self.warnings, "caveats": [c.to_dict() for c in self.caveats],
         }
 
     def to_frame(self):

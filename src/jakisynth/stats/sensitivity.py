@@ -18,15 +18,20 @@ same model as the main one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from types import SimpleNamespace
 from typing import Sequence
 
 import numpy as np
 from scipy import special
 
 from ..errors import InputError
-from .proportions import pool_proportions
+from .caveats import Caveat, emit, messages
+from .proportions import fit_proportions
 from .results import PooledProportion
+
+HK_SWITCH = Caveat("ci_switched", "Hartung-Knapp needs at least 2 studies: this fit of one study "
+                   "uses the Wald (z) CI")
 
 
 def _prepare(events, totals, studies):
@@ -44,6 +49,23 @@ def _prepare(events, totals, studies):
 
 def _pick(values, index):
     return [values[i] for i in index]
+
+
+def _refit(events, totals, studies, index, model) -> PooledProportion:
+    """The same model on the studies ``index``; Hartung-Knapp on one study (undefined) falls back
+    to the Wald CI, recorded as a ``ci_switched`` caveat of that fit."""
+    sub_model = dict(model)
+    switched = len(index) == 1 and sub_model.get("ci") == "hk"
+    if switched:
+        sub_model["ci"] = "z"
+    fit = fit_proportions(_pick(events, index), _pick(totals, index),
+                          studies=_pick(studies, index), **sub_model)
+    return replace(fit, caveats=fit.caveats + (HK_SWITCH,)) if switched else fit
+
+
+def _emit_unique(fits) -> None:
+    """Raise each distinct caveat of ``fits`` once as a JakisynthWarning."""
+    emit(list({(c.code, c.message): c for fit in fits for c in fit.caveats}.values()))
 
 
 def _summary_row(label: str, result: PooledProportion) -> dict:
@@ -65,14 +87,18 @@ class SubgroupAnalysis:
     Q_between: float | None
     df: int
     p_value: float | None
-    warnings: tuple[str, ...] = field(default_factory=tuple)
+    caveats: tuple[Caveat, ...] = field(default_factory=tuple)
+
+    @property
+    def warnings(self) -> list[str]:
+        return messages(self.caveats)
 
     def to_dict(self) -> dict:
         return {"variable": self.variable,
                 "subgroups": {k: v.to_dict() for k, v in self.subgroups.items()},
                 "overall": self.overall.to_dict(),
                 "test": {"Q": self.Q_between, "df": self.df, "p": self.p_value},
-                "warnings": list(self.warnings)}
+                "warnings": self.warnings, "caveats": [c.to_dict() for c in self.caveats]}
 
     def to_frame(self):
         import pandas as pd
@@ -110,17 +136,15 @@ def subgroup_analysis(events, totals, groups: Sequence[str], *, studies=None,
     subgroups = {}
     for g in order:
         index = [i for i, x in enumerate(groups) if x == g]
-        sub_model = dict(model)
-        if len(index) == 1 and sub_model.get("ci") == "hk":
-            sub_model["ci"] = "z"  # Hartung-Knapp is undefined for one study
-        subgroups[g] = pool_proportions(_pick(events, index), _pick(totals, index),
-                                        studies=_pick(studies, index), **sub_model)
-    overall = pool_proportions(events, totals, studies=studies, **model)
-    warnings = []
+        subgroups[g] = _refit(events, totals, studies, index, model)
+    overall = fit_proportions(events, totals, studies=studies, **model)
+    caveats = []
     if any(r.k == 1 for r in subgroups.values()):
-        warnings.append("a subgroup with one study is that study's own estimate (Wald CI)")
+        caveats.append(Caveat("subgroup_single_study",
+                              "a subgroup with one study is that study's own estimate (Wald CI)"))
+    _emit_unique([SimpleNamespace(caveats=tuple(caveats)), overall, *subgroups.values()])
     if len(order) < 2:
-        return SubgroupAnalysis(variable, subgroups, overall, None, 0, None, tuple(warnings))
+        return SubgroupAnalysis(variable, subgroups, overall, None, 0, None, tuple(caveats))
     est = np.array([r.transformed.estimate for r in subgroups.values()])
     se = np.array([r.transformed.se for r in subgroups.values()])
     w = 1 / se**2
@@ -128,7 +152,7 @@ def subgroup_analysis(events, totals, groups: Sequence[str], *, studies=None,
     q_between = float(np.dot(w, (est - mean) ** 2))
     df = len(order) - 1
     return SubgroupAnalysis(variable, subgroups, overall, q_between, df,
-                            float(special.chdtrc(df, q_between)), tuple(warnings))
+                            float(special.chdtrc(df, q_between)), tuple(caveats))
 
 
 # ---- leave-one-out and influence -------------------------------------------------------------
@@ -173,16 +197,11 @@ def leave_one_out(events, totals, *, studies=None, **model) -> LeaveOneOut:
     k = len(events)
     if k < 2:
         raise InputError("leave-one-out needs at least 2 studies")
-    sub_model = dict(model)
-    if k == 2 and sub_model.get("ci") == "hk":
-        sub_model["ci"] = "z"
-    full = pool_proportions(events, totals, studies=studies, **model)
-    fits = []
-    for i in range(k):
-        keep = [j for j in range(k) if j != i]
-        fits.append(pool_proportions(_pick(events, keep), _pick(totals, keep),
-                                     studies=_pick(studies, keep), **sub_model))
-    return LeaveOneOut(full, tuple(studies), tuple(fits))
+    full = fit_proportions(events, totals, studies=studies, **model)
+    fits = tuple(_refit(events, totals, studies, [j for j in range(k) if j != i], model)
+                 for i in range(k))
+    _emit_unique((full,) + fits)
+    return LeaveOneOut(full, tuple(studies), fits)
 
 
 # ---- cumulative ------------------------------------------------------------------------------
@@ -224,13 +243,8 @@ def cumulative(events, totals, order_keys: Sequence, *, studies=None, **model) -
     if len(order_keys) != len(events):
         raise InputError(f"order_keys: {len(order_keys)} values for {len(events)} studies")
     order = sorted(range(len(events)), key=lambda i: (order_keys[i], i))
-    fits = []
-    for step in range(1, len(order) + 1):
-        index = order[:step]
-        step_model = dict(model)
-        if step == 1 and step_model.get("ci") == "hk":
-            step_model["ci"] = "z"
-        fits.append(pool_proportions(_pick(events, index), _pick(totals, index),
-                                     studies=_pick(studies, index), **step_model))
+    fits = tuple(_refit(events, totals, studies, order[:step], model)
+                 for step in range(1, len(order) + 1))
+    _emit_unique(fits)
     return Cumulative(tuple(studies[i] for i in order), tuple(str(order_keys[i]) for i in order),
-                      tuple(fits))
+                      fits)

@@ -27,6 +27,7 @@ import numpy as np
 from scipy import special
 
 from ..errors import InputError
+from .caveats import Caveat
 
 TAU2_METHODS = ("REML", "DL", "ML", "PM", "SJ", "HE", "EB", "HS")
 #: Convergence threshold on tau² for the iterative estimators (metafor's default is 1e-5; the
@@ -43,7 +44,7 @@ class Tau2Estimate:
     method: str
     converged: bool = True
     iterations: int = 0
-    warnings: tuple[str, ...] = field(default_factory=tuple)
+    caveats: tuple[Caveat, ...] = field(default_factory=tuple)
 
 
 def generalised_q(yi: np.ndarray, vi: np.ndarray, tau2: float) -> float:
@@ -60,7 +61,8 @@ def estimate_tau2(yi, vi, method: str = "REML") -> Tau2Estimate:
     yi = np.asarray(yi, dtype=float)
     vi = np.asarray(vi, dtype=float)
     if yi.size == 1:
-        return Tau2Estimate(0.0, method, warnings=("k = 1: tau2 cannot be estimated and is set to 0",))
+        return Tau2Estimate(0.0, method, caveats=(
+            Caveat("single_study", "k = 1: tau2 cannot be estimated and is set to 0"),))
     return _ESTIMATORS[method](yi, vi)
 
 
@@ -97,8 +99,9 @@ def _pm(yi, vi):
     if generalised_q(yi, vi, 0.0) <= target:
         return Tau2Estimate(0.0, "PM")
     root, iterations, converged = solve_q(yi, vi, target)
-    warnings = () if converged else ("PM: root finding did not converge; last value kept",)
-    return Tau2Estimate(root, "PM", converged, iterations, warnings)
+    caveats = () if converged else (
+        Caveat("not_converged", "PM: root finding did not converge; last value kept"),)
+    return Tau2Estimate(root, "PM", converged, iterations, caveats)
 
 
 SMALL_K = 64  # below this, plain floats are faster than numpy's per-call overhead
@@ -188,10 +191,10 @@ def _fisher_scoring(yi, vi, method: str) -> Tau2Estimate:
         tau2 += adj
         change = abs(adj)
     converged = change <= THRESHOLD
-    warnings = () if converged else (
-        f"{method}: Fisher scoring did not converge in {MAX_ITERATIONS} iterations "
-        f"(last change {change:.2g}); the last value is used",)
-    return Tau2Estimate(max(0.0, tau2), method, converged, iterations, warnings)
+    caveats = () if converged else (Caveat(
+        "not_converged", f"{method}: Fisher scoring did not converge in {MAX_ITERATIONS} "
+        f"iterations (last change {change:.2g}); the last value is used"),)
+    return Tau2Estimate(max(0.0, tau2), method, converged, iterations, caveats)
 
 
 _ESTIMATORS = {

@@ -8,10 +8,13 @@ tables, plots and report only format. The equivalent R for each analysis is stat
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
+from ..errors import JakisynthWarning
+
 from ..evidence.plan import AnalysisPlan, AnalysisSpec
-from ..stats.proportions import pool_proportions
+from ..stats.proportions import fit_proportions
 from ..stats.results import PooledProportion
 from ..stats.sensitivity import (Cumulative, LeaveOneOut, SubgroupAnalysis, cumulative, leave_one_out,
                           subgroup_analysis)
@@ -159,12 +162,22 @@ def _fit(spec: AnalysisSpec, rows: list[PooledRow], **extra):
 
 def run_plan(plan: AnalysisPlan, studies: dict[str, dict]) -> PlanResults:
     """Fit every analysis of the plan (primary first), then subgroups, leave-one-out and the
-    cumulative meta-analysis, all with the primary model on the primary rows."""
+    cumulative meta-analysis, all with the primary model on the primary rows.
+
+    Every caveat stays in its result (and so in results.json, the figures and the report); the
+    sensitivity functions' JakisynthWarnings are therefore not repeated on stderr.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", JakisynthWarning)
+        return _run_plan(plan, studies)
+
+
+def _run_plan(plan: AnalysisPlan, studies: dict[str, dict]) -> PlanResults:
     order = row_order(plan, studies)
     analyses = []
     for spec in plan.analyses:
         rows = pooled_rows(spec, studies, order)
-        analyses.append(AnalysisResult(spec, tuple(rows), pool_proportions(**_fit(spec, rows))))
+        analyses.append(AnalysisResult(spec, tuple(rows), fit_proportions(**_fit(spec, rows))))
     primary = analyses[0]
     rows = list(primary.rows)
     subgroups = []
