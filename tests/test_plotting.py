@@ -321,12 +321,3 @@ def test_matrix_bad_input():
         prior_therapy_matrix_plot(["P1"], ["MTX"], {("P9", "MTX"): "failed"}, title="T")
     with pytest.raises(InputError, match="therapies: duplicate"):
         prior_therapy_matrix_plot(["P1"], ["MTX", "MTX"], {}, title="T")
-
-
-def test_number_formats():
-    from jakisynth.report.plotting import format_p, format_tau2
-
-    assert [format_tau2(v) for v in (0.0, 3e-13, 0.00012, 0.11834)] == [
-        "0", "< 0.0001", "0.0001", "0.1183"]
-    assert [format_p(v) for v in (0.2667, 0.1, 0.0494, 0.001, 0.00099)] == [
-        "0.27", "0.10", "0.049", "0.001", "< 0.001"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from ..stats import format as fmt
 from ..synthesis.analysis import PlanResults, study_label
 
 MEASURE = {"logit": "logit (log odds)", "ft": "Freeman-Tukey double arcsine",
@@ -17,29 +18,6 @@ MEASURE = {"logit": "logit (log odds)", "ft": "Freeman-Tukey double arcsine",
 TAU2 = {"REML": "restricted maximum likelihood (REML)", "DL": "DerSimonian-Laird",
         "ML": "maximum likelihood", "PM": "Paule-Mandel", "SJ": "Sidik-Jonkman",
         "HE": "Hedges", "EB": "empirical Bayes", "HS": "Hunter-Schmidt"}
-
-
-def pct(value, digits: int = 1) -> str:
-    return "–" if value is None else f"{100 * value:.{digits}f}%"
-
-
-def num(value, digits: int = 4) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, int):
-        return str(value)
-    return f"{value:.{digits}f}"
-
-
-def pvalue(value) -> str:
-    if value is None:
-        return "–"
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
-
-
-def sentence(text: str) -> str:
-    """Upper-case the first letter only (Jinja's ``capitalize`` lower-cases the rest)."""
-    return text[:1].upper() + text[1:]
 
 
 def model_text(model: dict) -> str:
@@ -91,7 +69,8 @@ def render_report(*, plan_results: PlanResults, studies: dict[str, dict], tables
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=True)
-    env.filters.update(pct=pct, num=num, pvalue=pvalue, sentence=sentence)
+    env.filters.update(pct=fmt.percent, num=fmt.number, pvalue=fmt.p_value, tau2=fmt.tau2,
+                       sentence=fmt.sentence, ci_label=fmt.ci_label)
     template = env.from_string(resources.files("jakisynth.report").joinpath(
         "templates/report.html.j2").read_text("utf-8"))
     plan = plan_results.plan

@@ -25,6 +25,7 @@ import math
 from pathlib import Path
 
 from ..errors import InputError
+from ..stats import format as fmt
 
 FONT = "DejaVu Sans"
 FONT_SIZE = 8.0  # points: every row text
@@ -68,35 +69,7 @@ STATUS_STYLE = {
 }
 
 
-# ---- formatting (no statistics: formats given numbers) -----------------------------------------
-
-def _pct(value: float | None, digits: int = 1) -> str:
-    """A proportion as a percent number without the sign: 0.8868 -> '88.7'."""
-    return "-" if value is None else f"{100 * value:.{digits}f}"
-
-
-def _ci(lower: float | None, upper: float | None) -> str:
-    """meta's CI style: '[75.2; 95.4]'."""
-    return f"[{_pct(lower)}; {_pct(upper)}]"
-
-
-def format_tau2(value: float) -> str:
-    """tau² with 4 decimals as meta/metafor print it; '0' on the boundary, '< 0.0001' if tiny."""
-    if value == 0:
-        return "0"
-    if 0 < value < 0.00005:
-        return "< 0.0001"
-    return f"{value:.4f}"
-
-
-def format_p(value: float) -> str:
-    """A p value: 2 decimals from 0.1, 3 decimals from 0.001, else '< 0.001'."""
-    if value < 0.001:
-        return "< 0.001"
-    if value < 0.1:
-        return f"{value:.3f}"
-    return f"{value:.2f}"
-
+# ---- text of the rows (no statistics: formats given numbers) ---------------------------------
 
 def heterogeneity_text(result: dict) -> str:
     """'Heterogeneity: τ² = 0.1183; I² = 34.5%; Q p = 0.21' from the given numbers.
@@ -104,11 +77,11 @@ def heterogeneity_text(result: dict) -> str:
     A value that is None (not defined for the model) is left out."""
     parts = []
     if result.get("tau2") is not None:
-        parts.append(f"τ² = {format_tau2(result['tau2'])}")
+        parts.append(f"τ² = {fmt.tau2(result['tau2'])}")
     if result.get("I2") is not None:
         parts.append(f"I² = {result['I2']:.1f}%")
     if result.get("Q_pvalue") is not None:
-        parts.append(f"Q p = {format_p(result['Q_pvalue'])}")
+        parts.append(f"Q p = {fmt.p_value(result['Q_pvalue'])}")
     return "Heterogeneity: " + ("; ".join(parts) if parts else "not available")
 
 
@@ -117,7 +90,7 @@ def subgroup_test_text(test: dict) -> str:
     if test.get("Q") is None or test.get("p") is None:
         return "Test for subgroup differences: not available"
     return (f"Test for subgroup differences: Q = {test['Q']:.2f}, df = {int(test['df'])}, "
-            f"p = {format_p(test['p'])}")
+            f"p = {fmt.p_value(test['p'])}")
 
 
 def default_model_label(result: dict) -> str:
@@ -236,19 +209,19 @@ def _rows_for(result: dict, label: str, overall: bool) -> list[dict]:
         rows.append({
             "kind": "study", "label": str(s["study"]),
             "n": f"{int(s['events'])}/{int(s['total'])}",
-            "ci": f"{_pct(s['proportion'])} {_ci(s['ci_lower'], s['ci_upper'])}",
+            "ci": f"{fmt.percent(s['proportion'], sign=False)} {fmt.interval(s['ci_lower'], s['ci_upper'], 'meta')}",
             "weight": "" if w is None else f"{w:.1f}%",
             "est": s["proportion"], "lo": s["ci_lower"], "hi": s["ci_upper"],
             # square side relative to the largest (area proportional to weight, as in meta)
             "rel": 1.0 if (w is None or not wmax) else math.sqrt(max(w, 0.0) / wmax),
         })
     rows.append({"kind": "pooled", "label": label, "n": "",
-                 "ci": f"{_pct(result['estimate'])} {_ci(result['ci_lower'], result['ci_upper'])}",
+                 "ci": f"{fmt.percent(result['estimate'], sign=False)} {fmt.interval(result['ci_lower'], result['ci_upper'], 'meta')}",
                  "weight": "" if weights is None else "100.0%", "bold": overall,
                  "est": result["estimate"], "lo": result["ci_lower"], "hi": result["ci_upper"]})
     if result.get("pi_lower") is not None and result.get("pi_upper") is not None:
         rows.append({"kind": "pi", "label": "Prediction interval", "n": "",
-                     "ci": _ci(result["pi_lower"], result["pi_upper"]), "weight": "",
+                     "ci": fmt.interval(result["pi_lower"], result["pi_upper"], "meta"), "weight": "",
                      "lo": result["pi_lower"], "hi": result["pi_upper"]})
     return rows
 
@@ -654,7 +627,7 @@ def _cumulative(rows, title):
     from matplotlib.figure import Figure
 
     labels = [f"+ {r['added']} ({r['order_key']})" for r in rows]
-    texts = [f"{_pct(r['estimate'])} {_ci(r['ci_lower'], r['ci_upper'])}" for r in rows]
+    texts = [f"{fmt.percent(r['estimate'], sign=False)} {fmt.interval(r['ci_lower'], r['ci_upper'], 'meta')}" for r in rows]
     label_w = min(max(_width(s) for s in labels + ["Study added (date)"]), MAX_LABEL_W)
     k_w = _width("k = 000")
     text_w = max(_width(s) for s in texts + ["Proportion, % [95% CI]"])

@@ -12,6 +12,9 @@ import math
 from dataclasses import asdict, dataclass, field
 
 from .caveats import Caveat, messages
+from .format import level_percent
+from .format import number as _fmt
+from .format import percent as _pct
 
 
 def _num(value):
@@ -22,14 +25,6 @@ def _num(value):
     if math.isnan(value):
         raise ValueError("internal error: NaN in a result")  # a bug, not bad input
     return value
-
-
-def _fmt(value, digits: int = 4) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
-def _pct(value, digits: int = 1) -> str:
-    return "-" if value is None else f"{100 * value:.{digits}f}%"
 
 
 @dataclass(frozen=True)
@@ -221,10 +216,10 @@ class PooledProportion:
 
     def __str__(self) -> str:
         h = self.heterogeneity
-        pct = int(round(self.level * 100))
+        pct = level_percent(self.level)
         lines = [f"Pooled proportion: {self.model_label()}, k = {self.k}", ""]
         width = max([len(s.study) for s in self.studies] + [5])
-        ci_head = f"{pct}% CI ({self.study_ci})"
+        ci_head = f"{pct} CI ({self.study_ci})"
         lines.append(f"  {'study':<{width}}  {'events/total':>12}  {'proportion':>10}  {ci_head:<18}"
                      + ("" if self.method == "glmm" else f"  {'weight':>7}"))
         for s in self.studies:
@@ -232,11 +227,11 @@ class PooledProportion:
             ci = f"[{_pct(s.ci_lower)}, {_pct(s.ci_upper)}]"
             lines.append(f"  {s.study:<{width}}  {f'{s.events}/{s.total}':>12}  {_pct(s.proportion):>10}"
                          f"  {ci:<18}{weight}")
-        lines += ["", f"  estimate {_pct(self.estimate)}  {pct}% CI [{_pct(self.ci_lower)}, "
+        lines += ["", f"  estimate {_pct(self.estimate)}  {pct} CI [{_pct(self.ci_lower)}, "
                       f"{_pct(self.ci_upper)}]  prediction interval [{_pct(self.pi_lower)}, "
                       f"{_pct(self.pi_upper)}]"]
         if self.common is not None:
-            lines.append(f"  common effect {_pct(self.common['estimate'])}  {pct}% CI "
+            lines.append(f"  common effect {_pct(self.common['estimate'])}  {pct} CI "
                          f"[{_pct(self.common['ci_lower'])}, {_pct(self.common['ci_upper'])}]")
         tau2_ci = ("CI not available" if h.tau2_ci_lower is None
                    else f"CI {_fmt(h.tau2_ci_lower)} to {_fmt(h.tau2_ci_upper)}")
