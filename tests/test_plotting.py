@@ -44,7 +44,7 @@ def make_result(studies=STUDIES3, *, estimate=0.88, weights=None, warnings=None,
                         "pi_lower": None, "pi_upper": None},
         "studies": list(studies), "method": "inverse", "transform": "logit",
         "tau2_method": "REML", "ci_method": "z", "level": 0.95, "study_ci": "exact",
-        "common": None, "converged": True,
+        "common": None, "converged": True, "model_label": "Random effects (REML, logit, z)",
         **_caveats([K_WARNING] if (warnings is None and k < 5) else list(warnings or [])),
     }
 
@@ -124,7 +124,7 @@ def test_forest_custom_model_label_and_no_pi():
 
 def test_glmm_result_without_weights():
     r = make_result()
-    r.update(method="glmm", weights=None, tau2_method=None)
+    r.update(method="glmm", weights=None, tau2_method=None, model_label="Random effects (GLMM, logit)")
     s = strings(forest_plot(r, title="GLMM"))
     assert "Random effects (GLMM, logit)" in s
     assert not [x for x in s if x.endswith("%") and x[0].isdigit()]  # no weight column values

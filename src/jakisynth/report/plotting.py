@@ -94,11 +94,8 @@ def subgroup_test_text(test: dict) -> str:
 
 
 def default_model_label(result: dict) -> str:
-    """The label of the pooled row, from the method names in the result."""
-    if result.get("method") == "glmm":
-        return "Random effects (GLMM, logit)"
-    return (f"Random effects ({result.get('tau2_method')}, {result.get('transform')}, "
-            f"{result.get('ci_method')})")
+    """The label of the pooled row: the result's own (``PooledProportion.model_label()``)."""
+    return str(result["model_label"])
 
 
 def caution_lines(result: dict) -> tuple[str | None, list[str]]:

@@ -30,6 +30,7 @@ from ..errors import InputError
 TRANSFORMS = ("logit", "ft", "arcsine", "log", "raw")
 #: metafor's names of the measures, for messages and the methods text.
 METAFOR_MEASURE = {"logit": "PLO", "ft": "PFT", "arcsine": "PAS", "log": "PLN", "raw": "PR"}
+METAFOR_TEST = {"z": "z", "hk": "knha"}  # our ci method -> metafor's test argument
 CORRECTED_TRANSFORMS = ("logit", "log", "raw")
 CONTINUITY_CORRECTION = 0.5
 

@@ -12,6 +12,7 @@ import math
 from dataclasses import asdict, dataclass, field
 
 from .caveats import Caveat, messages
+from .effects import METAFOR_MEASURE, METAFOR_TEST
 from .format import level_percent
 from .format import number as _fmt
 from .format import percent as _pct
@@ -178,7 +179,7 @@ class PooledProportion:
             "tau2_method": self.tau2_method, "ci_method": self.ci_method,
             "level": self.level, "study_ci": self.study_ci,
             "common": self.common, "converged": self.converged,
-            "warnings": self.warnings, "caveats": [c.to_dict() for c in self.caveats],
+            "model_label": self.model_label(), "warnings": self.warnings, "caveats": [c.to_dict() for c in self.caveats],
         }
 
     def to_frame(self):
@@ -208,6 +209,16 @@ class PooledProportion:
                          "ci_upper": self.pi_upper, "weight": None})
         return pd.DataFrame(rows, columns=["row", "kind", "events", "total", "proportion",
                                            "ci_lower", "ci_upper", "weight"])
+
+    def r_call(self) -> str:
+        """The metafor call that reproduces this fit (``xi``/``ni`` are the studies' counts)."""
+        xi = ", ".join(str(s.events) for s in self.studies)
+        ni = ", ".join(str(s.total) for s in self.studies)
+        level = "" if self.level == 0.95 else f", level = {100 * self.level:.10g}"
+        if self.method == "glmm":
+            return f'rma.glmm(measure = "PLO", xi = c({xi}), ni = c({ni}), method = "ML"{level})'
+        return (f'rma(measure = "{METAFOR_MEASURE[self.transform]}", xi = c({xi}), ni = c({ni}), '
+                f'method = "{self.tau2_method}", test = "{METAFOR_TEST[self.ci_method]}"{level})')
 
     def model_label(self) -> str:
         if self.method == "glmm":

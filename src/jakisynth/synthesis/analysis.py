@@ -43,15 +43,7 @@ class AnalysisResult:
 
     def r_call(self) -> str:
         """The metafor call that reproduces this analysis (xi/ni are the rows' counts)."""
-        m = self.spec.model
-        xi = ", ".join(str(r.events) for r in self.rows)
-        ni = ", ".join(str(r.total) for r in self.rows)
-        if m["method"] == "glmm":
-            return f'rma.glmm(measure = "PLO", xi = c({xi}), ni = c({ni}), method = "ML")'
-        measure = {"logit": "PLO", "ft": "PFT", "arcsine": "PAS", "log": "PLN", "raw": "PR"}
-        test = {"z": "z", "hk": "knha"}[m["ci"]]
-        return (f'rma(measure = "{measure[m["transform"]]}", xi = c({xi}), ni = c({ni}), '
-                f'method = "{m["tau2"]}", test = "{test}")')
+        return self.result.r_call()
 
     def to_dict(self) -> dict:
         return {"id": self.spec.id, "label": self.spec.label, "role": self.spec.role,
