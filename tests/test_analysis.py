@@ -3,7 +3,8 @@
 import pytest
 
 from jakisynth import pool_proportions
-from jakisynth.synthesis.analysis import pooled_rows, row_order, run_plan, study_label
+from jakisynth.evidence.series import Series
+from jakisynth.synthesis.analysis import pooled_rows, row_order, run_plan
 from jakisynth.evidence.plan import AnalysisPlan, AnalysisSpec, SeriesChoice, SubgroupSpec
 
 
@@ -41,7 +42,7 @@ def test_rows_follow_publication_date_and_labels():
     rows = pooled_rows(plan().primary, STUDIES, order)
     assert [(r.label, r.events, r.total) for r in rows] == [
         ("Wang 2023", 3, 3), ("Beckett 2024", 9, 10), ("Liu 2024", 47, 53)]
-    assert study_label(STUDIES["liu2024"]) == "Liu 2024"
+    assert Series("liu2024", STUDIES["liu2024"]).label == "Liu 2024"
 
 
 def test_primary_equals_pool_proportions_and_r_call():

@@ -46,3 +46,46 @@ def test_agents_per_patient():
     row = frame.iloc[0]
     assert (row["study"], row["patients"], row["mean"], row["median"], row["min"], row["max"]) == (
         "Beck 2024", 2, 1.5, 1.5, 1, 2)
+
+
+# A series with a "failed" and a "received" therapies column: the validator's cross-check and the
+# tables read the same rule (evidence/series.py), so they cannot disagree again.
+TWO_COLUMNS = {
+    "study_id": "two2099", **series("Two A", 2099, patients={
+        "columns": [{"key": "failed", "header": "Failed", "type": "therapies", "status": "failed"},
+                    {"key": "other", "header": "Other", "type": "therapies"}],
+        "rows": [
+            {"id": "P1", "values": {"failed": [{"drug": "methotrexate", "printed": "MTX",
+                                                "markers": []}]}},
+            {"id": "P2", "values": {"other": [{"drug": "methotrexate", "printed": "MTX",
+                                               "markers": []}]}},
+        ]})}
+
+
+def test_two_therapy_columns_give_failed_and_received_counts():
+    from jakisynth.evidence.series import Series
+    from jakisynth.synthesis.prior_therapy import therapy_counts
+
+    assert Series("two2099", TWO_COLUMNS).therapy_counts() == {
+        ("methotrexate", "received"): 2, ("methotrexate", "failed"): 1}
+    got = {(c.status, c.count, c.total) for c in therapy_counts("two2099", TWO_COLUMNS)}
+    assert got == {("failed", 1, 2), ("received", 2, 2)}
+    cell = prior_therapy_table({"two2099": TWO_COLUMNS}).iloc[0]["Two 2099"]
+    assert cell == "1/2 (50.0%) failed; 2/2 (100.0%) received"
+    matrix = patient_therapy_matrix(TWO_COLUMNS)
+    assert matrix.status == {("P1", "methotrexate"): "failed", ("P2", "methotrexate"): "received"}
+
+
+def test_validate_accepts_the_aggregate_that_the_rows_give():
+    from jakisynth.evidence.validate import cross_field_problems
+    from jakisynth.evidence.yamlio import load_yaml_text
+    import yaml
+
+    data = dict(TWO_COLUMNS, prior_therapies={"aggregate": [
+        {"drug": "methotrexate", "status": "failed", "scope": "all", "count": 1, "total": 2},
+        {"drug": "methotrexate", "status": "received", "scope": "all", "count": 3, "total": 2}]})
+    loaded = load_yaml_text(yaml.safe_dump(data), "two2099.yaml")
+    messages = [p.message for p in cross_field_problems(loaded)]
+    assert any("reported 3 patients with methotrexate (received), but the patient rows give 2" in m
+               for m in messages)
+    assert not any("(failed)" in m for m in messages)

@@ -21,10 +21,10 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import EvidenceError, Problem
+from .series import NOT_REPORTED, Series
 from .yamlio import Loaded, format_path, load_yaml, one_line
 
 PLAN_FILE = "analysis.yaml"
-NOT_REPORTED = "not reported"
 DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 PMID = re.compile(r"^[0-9]{1,9}$")
 
@@ -377,29 +377,6 @@ def _check_drugs(d, add):
                 f"unknown condition {term!r}: not in the condition vocabulary (jakisynth/vocab.py)")
 
 
-def _patient_counts(d) -> dict[tuple[str, str], int]:
-    """(drug, status) -> number of patient rows, from the therapies columns."""
-    patients = d.get("patients")
-    if not isinstance(patients, dict):
-        return {}
-    meanings = {f.get("marker"): f.get("meaning") for f in patients.get("footnotes", []) or []
-                if isinstance(f, dict)}
-    columns = [c for c in patients.get("columns", []) if c.get("type") == "therapies"]
-    counts: dict[tuple[str, str], int] = {}
-    for row in patients.get("rows", []):
-        statuses: dict[str, set] = {}
-        for column in columns:
-            items = row.get("values", {}).get(column["key"])
-            for item in items if isinstance(items, list) else []:
-                marks = {meanings.get(m) for m in item.get("markers", [])}
-                status = "active_at_start" if "active_at_start" in marks else column.get("status", "received")
-                statuses.setdefault(item["drug"], set()).update({status, "received"})
-        for drug, found in statuses.items():
-            for status in found:
-                counts[(drug, status)] = counts.get((drug, status), 0) + 1
-    return counts
-
-
 def _check_patients(d, n, add):
     patients = d.get("patients")
     if not isinstance(patients, dict):
@@ -417,7 +394,7 @@ def _check_patients(d, n, add):
             if key not in keys:
                 add(("patients", "rows", i, "values", key), f"unknown column {key!r} "
                                                             f"(columns: {', '.join(sorted(keys))})")
-    counts = _patient_counts(d)
+    counts = Series(str(d.get("study_id")), d).therapy_counts()
     if not counts:
         return
     prior = d.get("prior_therapies", {})

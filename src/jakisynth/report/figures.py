@@ -72,7 +72,7 @@ def figure_specs(results: PlanResults, studies: dict[str, dict]) -> list[FigureS
         specs.append(FigureSpec("cumulative", inputs,
                                 lambda f=frame, i=inputs: plotting.cumulative_plot(f, title=i["title"])))
     for sid in sorted(studies):
-        matrix = patient_therapy_matrix(studies[sid])
+        matrix = patient_therapy_matrix(studies[sid], sid)
         if matrix is None:
             continue
         inputs = {"patients": matrix.patients, "therapies": matrix.therapies,

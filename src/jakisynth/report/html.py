@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 
 from ..stats import format as fmt
-from ..synthesis.analysis import PlanResults, study_label
+from ..evidence.series import as_series
+from ..synthesis.analysis import PlanResults
 
 MEASURE = {"logit": "logit (log odds)", "ft": "Freeman-Tukey double arcsine",
            "arcsine": "arcsine square root", "log": "log", "raw": "untransformed proportion"}
@@ -80,7 +81,7 @@ def render_report(*, plan_results: PlanResults, studies: dict[str, dict], tables
             counts[record["verdict"]] = counts.get(record["verdict"], 0) + 1
             if record["verdict"] in ("inconsistent", "rounding"):
                 flagged.append(record)
-    labels = {sid: study_label(s) for sid, s in studies.items()}
+    labels = {sid: as_series(sid, s).label for sid, s in studies.items()}
     return template.render(
         plan=plan, results=plan_results, analyses=plan_results.analyses,
         model_text=model_text, labels=labels, studies=studies,

@@ -5,10 +5,10 @@ Stage "tables" (after pooling). Names are the output file stems under ``outputs/
 
 from __future__ import annotations
 
-from ..synthesis.analysis import PlanResults, study_label
+from ..evidence.series import NOT_REPORTED, as_series
+from ..evidence.series import block_value as _value
+from ..synthesis.analysis import PlanResults
 from ..synthesis.prior_therapy import agents_per_patient, prior_therapy_long, prior_therapy_table
-
-NOT_REPORTED = "not reported"
 
 
 def build_tables(results: PlanResults, studies: dict[str, dict]) -> dict:
@@ -54,13 +54,6 @@ def pooled_analyses_table(results: PlanResults):
     return pd.DataFrame(rows)
 
 
-def _value(block, key: str = "value"):
-    if isinstance(block, dict):
-        value = block.get(key, NOT_REPORTED)
-        return NOT_REPORTED if value is None else value
-    return NOT_REPORTED if block is None else block
-
-
 def _statistic(block) -> str:
     if not isinstance(block, dict):
         return str(_value(block))
@@ -82,8 +75,10 @@ def study_characteristics_table(studies: dict[str, dict], results: PlanResults):
 
     pooled = {r.study: r for r in results.primary.rows}
     rows = []
-    for sid in sorted(studies, key=lambda s: (str(studies[s]["citation"]["publication_date"]), s)):
-        s = studies[sid]
+    views = {sid: as_series(sid, s) for sid, s in studies.items()}
+    for sid in sorted(views, key=lambda s: (views[s].publication_date, s)):
+        view = views[sid]
+        s = view.data
         design = s.get("design", {})
         population = s.get("population", {})
         period = design.get("enrolment_period")
@@ -103,9 +98,9 @@ def study_characteristics_table(studies: dict[str, dict], results: PlanResults):
                               for d in doses if isinstance(d, dict))
         row = pooled.get(sid)
         rows.append({
-            "study": study_label(s), "study_id": sid,
-            "source": s["citation"].get("source", {}).get("kind", NOT_REPORTED),
-            "publication_date": s["citation"].get("publication_date"),
+            "study": view.label, "study_id": sid,
+            "source": view.citation.get("source", {}).get("kind", NOT_REPORTED),
+            "publication_date": view.citation.get("publication_date"),
             "design": design.get("type", NOT_REPORTED),
             "data_collection": design.get("data_collection", NOT_REPORTED),
             "setting": _value(design.get("setting"), "text"),
@@ -134,7 +129,7 @@ def risk_of_bias_table(studies: dict[str, dict]):
         rob = studies[sid].get("risk_of_bias")
         if not isinstance(rob, dict):
             continue
-        label = study_label(studies[sid])
+        label = as_series(sid, studies[sid]).label
         for item in rob.get("items", []):
             rows.append({"study": label, "item": item.get("item"), "question": item.get("question"),
                          "judgement": item.get("judgement"), "reason": item.get("reason")})

@@ -12,6 +12,7 @@ import warnings
 from dataclasses import dataclass
 
 from ..errors import JakisynthWarning
+from ..evidence.series import NOT_REPORTED, as_series
 
 from ..evidence.plan import AnalysisPlan, AnalysisSpec
 from ..stats.proportions import fit_proportions
@@ -73,29 +74,6 @@ class PlanResults:
                 "cumulative": None if self.cumulative is None else self.cumulative.to_dict()}
 
 
-def study_label(study: dict) -> str:
-    """'Surname Year' from the first author ("Liu Q" -> "Liu 2024")."""
-    authors = study["citation"].get("authors") or ["Anonymous"]
-    surname = str(authors[0]).split(" ")[0]
-    return f"{surname} {study['citation']['year']}"
-
-
-def _result(study: dict, outcome: str, scope: str) -> dict:
-    for o in study["outcomes"]:
-        if o["id"] == outcome:
-            for r in o["results"]:
-                if r["scope"] == scope:
-                    return r
-    raise KeyError((outcome, scope))  # excluded by plan.check_plan
-
-
-def _stratum_label(study: dict, scope: str) -> str:
-    for s in study.get("strata") or []:
-        if isinstance(s, dict) and s.get("id") == scope:
-            return s.get("label", scope)
-    return scope
-
-
 def pooled_rows(spec: AnalysisSpec, studies: dict[str, dict], order: list[str]) -> list[PooledRow]:
     """The rows an analysis pools, in plot order: one per series, or per stratum (unit strata)."""
     choices = {c.study: c for c in spec.series}
@@ -104,19 +82,16 @@ def pooled_rows(spec: AnalysisSpec, studies: dict[str, dict], order: list[str]) 
         if sid not in choices:  # excluded by this analysis
             continue
         c = choices[sid]
-        study = studies[sid]
-        label = study_label(study)
+        series = as_series(sid, studies[sid])
         scopes = [c.scope]
         if spec.unit == "strata":
-            outcome = next(o for o in study["outcomes"] if o["id"] == c.outcome)
-            strata = [r["scope"] for r in outcome["results"] if r["scope"] != "all"]
-            scopes = strata or [c.scope]
+            scopes = series.strata_scopes(c.outcome) or [c.scope]
         for scope in scopes:
-            r = _result(study, c.outcome, scope)
-            row_label = label if scope == "all" else f"{label}: {_stratum_label(study, scope)}"
+            r = series.result(c.outcome, scope)
+            row_label = (series.label if scope == "all"
+                         else f"{series.label}: {series.stratum_label(scope)}")
             rows.append(PooledRow(sid, row_label, int(r["events"]), int(r["total"]), c.outcome,
-                                  scope, c.reason, str(study["intervention"]["drug"]),
-                                  str(study["citation"]["publication_date"])))
+                                  scope, c.reason, series.drug, series.publication_date))
     return rows
 
 
@@ -125,7 +100,7 @@ def row_order(plan: AnalysisPlan, studies: dict[str, dict]) -> list[str]:
     if isinstance(plan.row_order, list):
         return list(plan.row_order)
     if plan.row_order == "publication_date":
-        return sorted(studies, key=lambda s: (str(studies[s]["citation"]["publication_date"]), s))
+        return sorted(studies, key=lambda s: (as_series(s, studies[s]).publication_date, s))
     return sorted(studies)
 
 
@@ -139,11 +114,11 @@ def default_group(by: str, study: dict, row: PooledRow) -> str:
     if by == "condition":
         terms = [c.get("term") for c in study["population"].get("conditions") or []]
         found = sorted({CONDITIONS[t].group for t in terms if t in CONDITIONS})
-        return found[0] if len(found) == 1 else ("mixed" if found else "not reported")
-    scenarios = sorted({s.get("scenario") for s in study.get("strata") or []} - {"not reported"})
+        return found[0] if len(found) == 1 else ("mixed" if found else NOT_REPORTED)
+    scenarios = sorted({s.get("scenario") for s in study.get("strata") or []} - {NOT_REPORTED})
     if len(scenarios) == 1:
         return SCENARIOS.get(scenarios[0], scenarios[0])
-    return "mixed" if scenarios else "not reported"
+    return "mixed" if scenarios else NOT_REPORTED
 
 
 def _fit(spec: AnalysisSpec, rows: list[PooledRow], **extra):

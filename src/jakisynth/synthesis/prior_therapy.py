@@ -18,9 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..evidence.series import NOT_REPORTED, as_series, most_specific, reported
 from ..evidence.vocab import DRUGS
-
-NOT_REPORTED = "not reported"
 
 
 @dataclass(frozen=True)
@@ -31,24 +30,6 @@ class TherapyMatrix:
     status: dict[tuple[str, str], str]  # (patient, drug id) -> failed/received/active_at_start
 
 
-def _label(study: dict) -> str:
-    authors = study["citation"].get("authors") or ["Anonymous"]
-    return f"{str(authors[0]).split(' ')[0]} {study['citation']['year']}"
-
-
-def _therapy_columns(study: dict) -> list[dict]:
-    patients = study.get("patients")
-    if not isinstance(patients, dict):
-        return []
-    return [c for c in patients.get("columns", []) if c.get("type") == "therapies"]
-
-
-def _marker_meanings(study: dict) -> dict[str, str]:
-    patients = study.get("patients") or {}
-    return {f.get("marker"): f.get("meaning") for f in patients.get("footnotes", []) or []
-            if isinstance(f, dict)}
-
-
 def _order(drug_ids) -> list[str]:
     def key(d):
         drug = DRUGS.get(d)
@@ -57,29 +38,16 @@ def _order(drug_ids) -> list[str]:
     return sorted(set(drug_ids), key=key)
 
 
-def patient_therapy_matrix(study: dict) -> TherapyMatrix | None:
-    """The patients x prior-therapies matrix of a series with patient rows, else ``None``."""
-    columns = _therapy_columns(study)
-    if not columns:
+def patient_therapy_matrix(study, study_id: str = "") -> TherapyMatrix | None:
+    """The patients x prior-therapies matrix of a series with patient rows, else ``None``.
+
+    Each cell shows the most specific status of that patient and drug (evidence/series.py)."""
+    series = as_series(study_id, study)
+    if not series.therapy_columns():
         return None
-    meanings = _marker_meanings(study)
-    status: dict[tuple[str, str], str] = {}
-    patients = []
-    for row in study["patients"]["rows"]:
-        pid = str(row["id"])
-        patients.append(pid)
-        for column in columns:
-            items = row["values"].get(column["key"])
-            if not isinstance(items, list):
-                continue
-            for item in items:
-                marks = [meanings.get(m) for m in item.get("markers", [])]
-                value = "active_at_start" if "active_at_start" in marks else column.get("status", "received")
-                previous = status.get((pid, item["drug"]))
-                if previous != "active_at_start":
-                    status[(pid, item["drug"])] = value
+    status = {key: most_specific(found) for key, found in series.therapy_statuses().items()}
     therapies = _order(d for _, d in status)
-    return TherapyMatrix(_label(study), patients, therapies, status)
+    return TherapyMatrix(series.label, series.patient_ids(), therapies, status)
 
 
 @dataclass(frozen=True)
@@ -92,35 +60,35 @@ class TherapyCount:
     source: str  # "patient rows" or the location of the reported figure
 
 
-def therapy_counts(study_id: str, study: dict) -> list[TherapyCount]:
-    """Per therapy and status: counts from patient rows if any, else the reported aggregates."""
-    matrix = patient_therapy_matrix(study)
-    out = []
-    if matrix is not None:
-        n = len(matrix.patients)
-        column_status = {c.get("status", "received") for c in _therapy_columns(study)}
-        listed_status = "failed" if column_status == {"failed"} else "received"
-        for drug in matrix.therapies:
-            listed = sum(1 for p in matrix.patients if (p, drug) in matrix.status)
-            active = sum(1 for p in matrix.patients if matrix.status.get((p, drug)) == "active_at_start")
-            # every listed patient had the therapy (failed, as the column says); those marked
-            # active at the start are a subset, reported separately
-            out.append(TherapyCount(study_id, drug, listed_status, listed, n, "patient rows"))
+def therapy_counts(study_id: str, study) -> list[TherapyCount]:
+    """Per therapy and status: counts from patient rows if any, else the reported aggregates.
+
+    From patient rows (the rule in evidence/series.py): "failed" and "active at start" where any
+    patient has them, and "received" where it counts more patients than "failed" (a series with
+    one failed-therapies column shows "failed" only, as its table says)."""
+    series = as_series(study_id, study)
+    if series.therapy_columns():
+        n = len(series.patient_ids())
+        counts = series.therapy_counts()
+        out = []
+        for drug in _order(d for d, _ in counts):
+            failed, received = counts.get((drug, "failed"), 0), counts.get((drug, "received"), 0)
+            if failed:
+                out.append(TherapyCount(study_id, drug, "failed", failed, n, "patient rows"))
+            if received != failed:
+                out.append(TherapyCount(study_id, drug, "received", received, n, "patient rows"))
+            active = counts.get((drug, "active_at_start"), 0)
             if active:
                 out.append(TherapyCount(study_id, drug, "active_at_start", active, n, "patient rows"))
         return out
-    prior = study.get("prior_therapies")
+    prior = series.data.get("prior_therapies")
     aggregate = prior.get("aggregate", []) if isinstance(prior, dict) else []
+    out = []
     for item in aggregate if isinstance(aggregate, list) else []:
         if not isinstance(item, dict) or item.get("scope", "all") != "all":
             continue
-        count = item.get("count")
-        total = item.get("total")
-        out.append(TherapyCount(
-            study_id, item["drug"], item["status"],
-            None if count == NOT_REPORTED else count,
-            None if total == NOT_REPORTED else total,
-            item.get("location", "derived")))
+        out.append(TherapyCount(study_id, item["drug"], item["status"], reported(item.get("count")),
+                                reported(item.get("total")), item.get("location", "derived")))
     return out
 
 
@@ -143,7 +111,7 @@ def prior_therapy_table(studies: dict[str, dict]):
 
     counts = [c for sid in sorted(studies) for c in therapy_counts(sid, studies[sid])]
     drugs = _order(c.drug for c in counts)
-    labels = {sid: _label(studies[sid]) for sid in sorted(studies)}
+    labels = {sid: as_series(sid, studies[sid]).label for sid in sorted(studies)}
     rows = []
     for drug in drugs:
         info = DRUGS.get(drug)
@@ -182,7 +150,7 @@ def agents_per_patient(studies: dict[str, dict]):
 
     rows = []
     for sid in sorted(studies):
-        matrix = patient_therapy_matrix(studies[sid])
+        matrix = patient_therapy_matrix(studies[sid], sid)
         if matrix is None:
             continue
         per_patient = [sum(1 for d in matrix.therapies if (p, d) in matrix.status)
