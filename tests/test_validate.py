@@ -75,11 +75,15 @@ def test_repository_evidence_is_valid():
     assert result.stderr.strip() == "evidence valid: 3 files and the analysis plan (analysis.yaml)"
 
 
-def test_exported_schema_is_identical():
-    packaged = ROOT / "src" / "jakisynth" / "evidence" / "schema" / "extraction.schema.json"
-    exported = ROOT / "evidence" / "schema" / "extraction.schema.json"
+@pytest.mark.parametrize("name", ["extraction.schema.json", "analysis.schema.json"])
+def test_exported_schema_is_identical(name):
+    from jakisynth.evidence.plan import plan_schema
+
+    packaged = ROOT / "src" / "jakisynth" / "evidence" / "schema" / name
+    exported = ROOT / "evidence" / "schema" / name
     assert packaged.read_bytes() == exported.read_bytes()
-    assert json.loads(packaged.read_text("utf-8")) == extraction_schema()
+    loaded = extraction_schema() if name.startswith("extraction") else plan_schema()
+    assert json.loads(packaged.read_text("utf-8")) == loaded
 
 
 def test_schema_is_2020_12_and_closed():
