@@ -11,6 +11,7 @@ import sys
 import click
 
 from . import __version__
+from .stats import options
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,13 +38,11 @@ def validate(path: str, sources: str | None) -> None:
 @click.option("--events", "events_col", required=True, help="Column of event counts.")
 @click.option("--total", "total_col", required=True, help="Column of totals (patients).")
 @click.option("--study", "study_col", default=None, help="Column of study labels.")
-@click.option("--method", type=click.Choice(["inverse", "glmm"]), default="inverse",
+@click.option("--method", type=click.Choice(options.METHODS), default="inverse",
               show_default=True)
-@click.option("--transform", type=click.Choice(["logit", "ft", "arcsine", "log", "raw"]),
-              default="logit", show_default=True)
-@click.option("--tau2", type=click.Choice(["REML", "DL", "ML", "PM", "SJ", "HE", "EB", "HS"]),
-              default="REML", show_default=True)
-@click.option("--ci", type=click.Choice(["z", "hk"]), default="z", show_default=True)
+@click.option("--transform", type=click.Choice(options.TRANSFORMS), default=None)
+@click.option("--tau2", type=click.Choice(options.TAU2_METHODS), default=None)
+@click.option("--ci", type=click.Choice(options.CI_METHODS), default=None)
 @click.option("--level", type=float, default=0.95, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the result's to_dict() as JSON.")
 def pool(file, events_col, total_col, study_col, method, transform, tau2, ci, level, as_json):

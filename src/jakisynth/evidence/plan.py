@@ -27,6 +27,15 @@ DEFAULT_MODEL = {"method": "inverse", "transform": "logit", "tau2": "REML", "ci"
                  "pi_df": "metafor"}
 
 
+def model_with_defaults(model: dict) -> dict:
+    """A plan's model with metafor's defaults for an inverse-variance model filled in; other
+    methods keep only what the plan says (they use no tau2 estimator or pi_df, and the engine
+    refuses options a method does not use: jakisynth.stats.options)."""
+    if model.get("method", "inverse") == "inverse":
+        return {**DEFAULT_MODEL, **model}
+    return dict(model)
+
+
 @dataclass(frozen=True)
 class SeriesChoice:
     """Which reported result of one series is pooled, and why."""
@@ -136,7 +145,7 @@ def _build(loaded: "Loaded", study_ids: list[str]) -> AnalysisPlan:
         overrides = {c.study: c for c in _choices(a.get("series", []))}
         exclude = tuple(a.get("exclude", []))
         series = tuple(overrides.get(c.study, c) for c in base if c.study not in exclude)
-        return AnalysisSpec(a["id"], a["label"], {**DEFAULT_MODEL, **a["model"]},
+        return AnalysisSpec(a["id"], a["label"], model_with_defaults(a["model"]),
                             a.get("unit", "series"), series, a.get("reason", ""), role, exclude)
 
     return AnalysisPlan(

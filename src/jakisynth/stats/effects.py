@@ -26,8 +26,8 @@ import numpy as np
 from scipy import special
 
 from ..errors import InputError
+from .options import TRANSFORMS, check_choice
 
-TRANSFORMS = ("logit", "ft", "arcsine", "log", "raw")
 #: metafor's names of the measures, for messages and the methods text.
 METAFOR_MEASURE = {"logit": "PLO", "ft": "PFT", "arcsine": "PAS", "log": "PLN", "raw": "PR"}
 METAFOR_TEST = {"z": "z", "hk": "knha"}  # our ci method -> metafor's test argument
@@ -230,7 +230,8 @@ def study_intervals(x: np.ndarray, n: np.ndarray, *, ci: str, level: float) -> S
         lower = np.where(x == 0, 0.0, np.maximum(centre - half, 0.0))
         upper = np.where(x == n, 1.0, np.minimum(centre + half, 1.0))
     else:
-        raise InputError(f"ci: expected 'exact' or 'wilson'; got {ci!r}")
+        check_choice("study_ci", ci)
+        raise AssertionError("unreachable: study_ci was checked")  # pragma: no cover
     return StudyProportions(x, n, xf / nf, lower, upper, ci, level)
 
 

@@ -19,12 +19,11 @@ import numpy as np
 from scipy import special
 
 from ..errors import InputError
+from .options import CI_METHODS, PI_DF
 from .caveats import Caveat
 from .results import Heterogeneity, ModelFit, ModelScale
 from .tau2 import estimate_tau2, generalised_q, tau2_qprofile_ci
 
-CI_METHODS = ("z", "hk")
-PI_DF = ("metafor", "k-2")
 
 
 def pool_inverse_variance(yi, vi, *, tau2: str = "REML", ci: str = "z", level: float = 0.95,

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .effects import (METAFOR_MEASURE, TRANSFORMS, back_transform, check_counts, check_level,
-                      check_transform, effect_sizes, study_intervals)
+from .effects import (METAFOR_MEASURE, back_transform, check_counts, check_level, effect_sizes,
+                      study_intervals)
 from ..errors import InputError
 from .caveats import Caveat, emit
-from .pooling import CI_METHODS, few_studies_caveat, heterogeneity_statistics, pool_inverse_variance
+from .options import CI_METHODS, METHODS, TAU2_METHODS, TRANSFORMS, check_choice, resolve
+from .pooling import few_studies_caveat, heterogeneity_statistics, pool_inverse_variance
 from .results import ModelScale, PooledProportion, StudyProportion
-from .tau2 import TAU2_METHODS
-
-METHODS = ("inverse", "glmm")
 
 FT_CAVEAT = Caveat("ft_back_transform",
                    "Freeman-Tukey back-transformation uses the harmonic mean of the study sizes "
@@ -31,22 +29,28 @@ FT_CAVEAT = Caveat("ft_back_transform",
 
 def pool_proportions(events: Sequence[int], totals: Sequence[int], *,
                      studies: Sequence[str] | None = None, method: str = "inverse",
-                     transform: str = "logit", tau2: str = "REML", ci: str = "z",
-                     level: float = 0.95, study_ci: str = "exact",
-                     pi_df: str = "metafor", n_agq: int = 7) -> PooledProportion:
+                     transform: str | None = None, tau2: str | None = None,
+                     ci: str | None = None, level: float = 0.95, study_ci: str = "exact",
+                     pi_df: str | None = None, n_agq: int | None = None) -> PooledProportion:
     """Pool proportions ``events/totals`` with a random-effects model.
 
-    ``method="inverse"``: inverse-variance pooling of ``transform``-ed proportions, τ² by
-    ``tau2``, CI by ``ci`` ("z" Wald or "hk" Hartung-Knapp). Equivalent R::
+    ``method="inverse"``: inverse-variance pooling of ``transform``-ed proportions (default
+    "logit"), τ² by ``tau2`` (default "REML"), CI by ``ci`` ("z" Wald, the default, or "hk"
+    Hartung-Knapp), prediction interval on ``pi_df`` ("metafor": z, or t(k-1) with "hk"; "k-2":
+    t(k-2), Higgins 2009, as R meta). Equivalent R::
 
         es <- escalc(measure = "PLO", xi = events, ni = totals)   # PFT, PAS, PLN, PR
         res <- rma(yi, vi, data = es, method = "REML", test = "z")  # test = "knha" for hk
         predict(res, transf = transf.ilogit); confint(res)
 
     ``method="glmm"``: random-intercept logistic model fitted by ML with adaptive Gauss-Hermite
-    quadrature (``n_agq`` nodes); ``transform`` must be "logit"; ``tau2`` is ignored (ML).
-    Equivalent R: ``rma.glmm(measure = "PLO", xi = events, ni = totals, method = "ML")``
-    (lme4::glmer with nAGQ = 7).
+    quadrature (``n_agq`` nodes, default 7); ``transform`` can only be "logit" and ``ci`` only
+    "z"; ``tau2`` and ``pi_df`` are not used (setting them is an error). Equivalent R:
+    ``rma.glmm(measure = "PLO", xi = events, ni = totals, method = "ML")`` (lme4::glmer, nAGQ 7).
+
+    ``study_ci`` is the per-study interval: "exact" (Clopper-Pearson, R ``binom.test``) or
+    "wilson" (R ``prop.test(correct = FALSE)``). Options are checked by
+    :func:`jakisynth.stats.options.resolve`.
 
     Returns a :class:`~jakisynth.stats.results.PooledProportion`; each of its caveats is also
     raised as a :class:`~jakisynth.errors.JakisynthWarning`. Bad arguments raise
@@ -59,28 +63,21 @@ def pool_proportions(events: Sequence[int], totals: Sequence[int], *,
     return result
 
 
-def fit_proportions(events, totals, *, studies=None, method="inverse", transform="logit",
-                    tau2="REML", ci="z", level=0.95, study_ci="exact", pi_df="metafor",
-                    n_agq=7) -> PooledProportion:
+def fit_proportions(events, totals, *, studies=None, method="inverse", transform=None,
+                    tau2=None, ci=None, level=0.95, study_ci="exact", pi_df=None,
+                    n_agq=None) -> PooledProportion:
     """:func:`pool_proportions` without raising the caveats as Python warnings (for callers
     that collect them, such as the sensitivity analyses and the plan runner)."""
+    options = resolve(method, transform=transform, tau2=tau2, ci=ci, pi_df=pi_df, n_agq=n_agq)
+    check_choice("study_ci", study_ci)
     x, n = check_counts(events, totals, totals_name="totals")
     labels = _study_labels(studies, len(x))
-    if method not in METHODS:
-        raise InputError(f"method: expected 'inverse' or 'glmm'; got {method!r}")
-    check_transform(transform)
-    if tau2 not in TAU2_METHODS:
-        raise InputError(f"tau2: expected one of {', '.join(TAU2_METHODS)}; got {tau2!r}")
-    if ci not in CI_METHODS:
-        raise InputError(f"ci: expected 'z' or 'hk'; got {ci!r}")
     level = check_level(level)
     observed = study_intervals(x, n, ci=study_ci, level=level)
     if method == "glmm":
-        if transform != "logit":
-            raise InputError(f"transform: the GLMM is a logistic model; use transform='logit' "
-                             f"(got {transform!r})")
-        return _pool_glmm(x, n, labels, observed, ci, level, n_agq)
-    return _pool_inverse(x, n, labels, observed, transform, tau2, ci, level, pi_df)
+        return _pool_glmm(x, n, labels, observed, options["ci"], level, options["n_agq"])
+    return _pool_inverse(x, n, labels, observed, options["transform"], options["tau2"],
+                         options["ci"], level, options["pi_df"])
 
 
 def _study_labels(studies, k: int) -> list[str]:

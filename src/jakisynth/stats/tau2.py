@@ -27,9 +27,9 @@ import numpy as np
 from scipy import special
 
 from ..errors import InputError
+from .options import TAU2_METHODS
 from .caveats import Caveat
 
-TAU2_METHODS = ("REML", "DL", "ML", "PM", "SJ", "HE", "EB", "HS")
 #: Convergence threshold on tau² for the iterative estimators (metafor's default is 1e-5; the
 #: reference values were made with 1e-12, which is what a panel re-running metafor tightly sees).
 THRESHOLD = 1e-12
