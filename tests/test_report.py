@@ -52,3 +52,17 @@ def test_sections_numbers_warnings_and_provenance():
 def test_deterministic_no_dates():
     assert not re.search(r"20\d\d-\d\d-\d\dT\d\d:", REPORT)
     assert "Generated on" not in REPORT
+
+
+def test_methods_text_comes_from_what_was_fitted():
+    from jakisynth import pool_proportions
+    from jakisynth.report.html import model_text
+
+    k2 = model_text(pool_proportions([3, 9, 47, 20], [5, 10, 53, 30], pi_df="k-2"))
+    assert "prediction interval with t on k-2 degrees of freedom" in k2
+    assert "continuity correction" not in k2  # no study at 0% or 100%
+    glmm = model_text(pool_proportions([3, 9, 47], [3, 10, 53], method="glmm", n_agq=15))
+    assert "quadrature with 15 nodes" in glmm
+    hk = model_text(pool_proportions([3, 9, 47], [3, 10, 53], ci="hk"))
+    assert "continuity correction of 1/2" in hk
+    assert "Hartung-Knapp confidence interval (t on k-1 degrees of freedom)" in hk

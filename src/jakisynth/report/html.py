@@ -21,19 +21,26 @@ TAU2 = {"REML": "restricted maximum likelihood (REML)", "DL": "DerSimonian-Laird
         "HE": "Hedges", "EB": "empirical Bayes", "HS": "Hunter-Schmidt"}
 
 
-def model_text(model: dict) -> str:
-    """One sentence describing an analysis model, from the plan (no statistics)."""
-    if model["method"] == "glmm":
+def model_text(result) -> str:
+    """One sentence describing the model that was fitted, read from the result (no statistics)."""
+    if result.method == "glmm":
+        nodes = f"{result.n_agq} node{'s' if result.n_agq != 1 else ''}"
         return ("random-intercept logistic model (GLMM) fitted by maximum likelihood, the random "
-                "effects integrated out by adaptive Gauss-Hermite quadrature with 7 nodes; Wald "
-                "(z) confidence interval; no continuity correction")
-    correction = (" with a continuity correction of 1/2 for series with 0% or 100% events "
-                  "(metafor's default)" if model["transform"] in ("logit", "log", "raw") else "")
-    ci = ("Hartung-Knapp confidence interval and prediction interval with t on k-1 degrees of "
-          "freedom" if model["ci"] == "hk" else "Wald (z) confidence interval and prediction "
-          "interval")
-    return (f"inverse-variance random-effects model on the {MEASURE[model['transform']]} scale"
-            f"{correction}; τ² by {TAU2[model['tau2']]}; {ci}")
+                f"effects integrated out by adaptive Gauss-Hermite quadrature with {nodes}; Wald "
+                "(z) confidence interval and prediction interval; no continuity correction")
+    corrected = [c for c in result.caveats if c.code == "continuity_correction"]
+    correction = (" with a continuity correction of 1/2 for the series with 0% or 100% events "
+                  "(metafor's default)" if corrected else "")
+    ci = ("Hartung-Knapp confidence interval (t on k-1 degrees of freedom)"
+          if result.ci_method == "hk" else "Wald (z) confidence interval")
+    if result.pi_df == "k-2":
+        pi = "prediction interval with t on k-2 degrees of freedom (Higgins et al. 2009)"
+    elif result.ci_method == "hk":
+        pi = "prediction interval with t on k-1 degrees of freedom"
+    else:
+        pi = "prediction interval with z"
+    return (f"inverse-variance random-effects model on the {MEASURE[result.transform]} scale"
+            f"{correction}; τ² by {TAU2[result.tau2_method]}; {ci}; {pi}")
 
 
 def _svg_inline(name: str, svg: bytes) -> str:

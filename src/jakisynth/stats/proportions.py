@@ -113,7 +113,7 @@ def _pool_inverse(x, n, labels, observed, transform, tau2, ci, level, pi_df) -> 
         pi_lower=back(r.pi_lower), pi_upper=back(r.pi_upper), heterogeneity=fit.heterogeneity,
         transformed=r, studies=rows, method="inverse", transform=transform, tau2_method=tau2,
         ci_method=ci, level=level, study_ci=observed.ci, common=common,
-        converged=fit.converged, caveats=tuple(caveats))
+        converged=fit.converged, caveats=tuple(caveats), pi_df=pi_df)
 
 
 def _study_rows(labels, observed, weights) -> tuple[StudyProportion, ...]:
@@ -151,7 +151,8 @@ def _pool_glmm(x, n, labels, observed, ci, level, n_agq) -> PooledProportion:
         pi_upper=float(expit(transformed.pi_upper)), heterogeneity=heterogeneity,
         transformed=transformed, studies=_study_rows(labels, observed, None), method="glmm",
         transform="logit", tau2_method="ML", ci_method="z", level=level,
-        study_ci=observed.ci, common=None, converged=fit.converged, caveats=tuple(caveats))
+        study_ci=observed.ci, common=None, converged=fit.converged, caveats=tuple(caveats),
+        n_agq=n_agq)
 
 
 __all__ = ["pool_proportions", "fit_proportions", "METHODS", "TRANSFORMS", "TAU2_METHODS", "CI_METHODS"]

@@ -139,6 +139,8 @@ class PooledProportion:
     common: dict | None  # {"estimate", "ci_lower", "ci_upper", "transformed": {...}} or None
     converged: bool
     caveats: tuple[Caveat, ...] = field(default_factory=tuple)
+    pi_df: str | None = None  # inverse variance: "metafor" or "k-2"
+    n_agq: int | None = None  # GLMM: quadrature nodes
 
     @property
     def warnings(self) -> list[str]:
@@ -177,7 +179,8 @@ class PooledProportion:
             "studies": [s.to_dict() for s in self.studies],
             "method": self.method, "transform": self.transform,
             "tau2_method": self.tau2_method, "ci_method": self.ci_method,
-            "level": self.level, "study_ci": self.study_ci,
+            "level": self.level, "study_ci": self.study_ci, "pi_df": self.pi_df,
+            "n_agq": self.n_agq,
             "common": self.common, "converged": self.converged,
             "model_label": self.model_label(), "warnings": self.warnings, "caveats": [c.to_dict() for c in self.caveats],
         }
