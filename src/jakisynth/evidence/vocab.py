@@ -11,7 +11,6 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from ..errors import InputError
 
 
 @dataclass(frozen=True)
@@ -108,26 +107,6 @@ SCENARIOS: dict[str, str] = {
 
 def is_known_drug(drug_id: str) -> bool:
     return drug_id in DRUGS
-
-
-def _lookup(table: dict, key: str, what: str):
-    if key in table:
-        return table[key]
-    close = difflib.get_close_matches(str(key), list(table), n=3)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise InputError(f"unknown {what} {key!r}{hint}")
-
-
-def drug(drug_id: str) -> Drug:
-    return _lookup(DRUGS, drug_id, "drug")
-
-
-def condition(condition_id: str) -> Condition:
-    return _lookup(CONDITIONS, condition_id, "condition")
-
-
-def scenario(scenario_id: str) -> str:
-    return _lookup(SCENARIOS, scenario_id, "scenario")
 
 
 def suggest_drug(drug_id: str) -> list[str]:

@@ -204,18 +204,12 @@ class StudyProportions:
     level: float
 
 
-def study_proportions(events, totals, *, ci: str = "exact", level: float = 0.95) -> StudyProportions:
-    """Each study's proportion with its CI.
+def study_intervals(x: np.ndarray, n: np.ndarray, *, ci: str, level: float) -> StudyProportions:
+    """Each study's proportion with its CI, on counts already checked by :func:`check_counts`.
 
     ``exact``: Clopper-Pearson from the beta quantiles (R ``binom.test(x, n)$conf.int``).
     ``wilson``: the score interval (R ``prop.test(x, n, correct = FALSE)$conf.int``).
     """
-    x, n = check_counts(events, totals)
-    return study_intervals(x, n, ci=ci, level=check_level(level))
-
-
-def study_intervals(x: np.ndarray, n: np.ndarray, *, ci: str, level: float) -> StudyProportions:
-    """:func:`study_proportions` on counts already checked by :func:`check_counts`."""
     alpha = 1 - level
     xf, nf = x.astype(float), n.astype(float)
     if ci == "exact":

@@ -17,7 +17,6 @@ from ..stats.format import percent as _pct
 CHANGELOG_HEADER = ("# Changelog of the evidence base\n\n"
                     "One entry per evidence version (newest first): series added, changed or removed, "
                     "and how every pooled analysis moved.\n")
-MOVES = ("estimate", "ci_lower", "ci_upper", "pi_lower", "pi_upper", "tau2", "I2")
 
 
 # ---- snapshot and changelog ------------------------------------------------------------------
