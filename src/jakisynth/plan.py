@@ -49,6 +49,7 @@ class AnalysisSpec:
     reason: str = ""
     role: str = "sensitivity"  # "primary" or "sensitivity"
     exclude: tuple[str, ...] = ()
+    include_indirect: bool = False  # True: series judged indirect are pooled too (sensitivity only)
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,70 @@ class SubgroupSpec:
     by: str
     values: dict[str, str]
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    """One outcome of the question (benefit or harm), with its decision thresholds and the
+    number of patients below which its estimate counts as imprecise (GRADE imprecision)."""
+
+    id: str
+    role: str  # "benefit" or "harm"
+    label: str
+    definition: str = ""
+    extraction_outcome: str = ""  # the extractions' outcome id (default: id)
+    thresholds: tuple[dict, ...] = ()
+    thresholds_reason: str = ""
+    min_patients: int | None = None
+    min_patients_reason: str = ""
+    series: tuple[SeriesChoice, ...] = ()  # per-series overrides (harms), with reasons
+
+
+@dataclass(frozen=True)
+class Question:
+    """The review question (PICO): population, intervention, comparator, outcomes."""
+
+    population: str
+    intervention: str
+    comparator: str
+    outcomes: tuple[PlanOutcome, ...]
+
+    @property
+    def harms(self) -> tuple[PlanOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.role == "harm")
+
+
+@dataclass(frozen=True)
+class Directness:
+    """A series judged against the question: direct or indirect evidence, and why."""
+
+    study: str
+    judgement: str  # "direct" or "indirect"
+    reason: str
+
+
+@dataclass(frozen=True)
+class Construct:
+    """How a series' benefit outcome was assessed, and whether it is comparable."""
+
+    study: str
+    assessor: str
+    cointerventions: str
+    comparable: str  # "yes", "partly", "no"
+    reason: str
+
+
+@dataclass(frozen=True)
+class Override:
+    """The panel's rating of one GRADE domain for one outcome, replacing the rule's."""
+
+    outcome: str
+    domain: str
+    level: str  # "not serious", "serious", "very serious"
+    reason: str
+
+
+NOT_JUDGED = "not judged in the plan: treated as direct evidence until the plan judges it"
 
 
 @dataclass(frozen=True)
@@ -74,10 +139,44 @@ class AnalysisPlan:
     cumulative: bool
     row_order: object  # "publication_date", "study_id" or a list of study ids
     decision_thresholds: tuple[dict, ...] = field(default_factory=tuple)
+    question: Question | None = None
+    directness: tuple[Directness, ...] = ()
+    constructs: tuple[Construct, ...] = ()
+    certainty_start: str = "low"
+    certainty_start_reason: str = "uncontrolled case series"
+    overrides: tuple[Override, ...] = ()
+    choices: tuple[SeriesChoice, ...] = ()  # the plan-level choice of every series (direct or not)
 
     @property
     def analyses(self) -> tuple[AnalysisSpec, ...]:
         return (self.primary, *self.sensitivity)
+
+    @property
+    def indirect(self) -> tuple[str, ...]:
+        """Study ids judged indirect evidence (never in the primary analysis)."""
+        return tuple(d.study for d in self.directness if d.judgement == "indirect")
+
+    def directness_of(self, study: str) -> Directness:
+        for d in self.directness:
+            if d.study == study:
+                return d
+        return Directness(study, "direct", NOT_JUDGED)
+
+    def outcome(self, outcome_id: str) -> PlanOutcome:
+        """The question's outcome with this id (the benefit outcome is always there)."""
+        if self.question is not None:
+            for o in self.question.outcomes:
+                if o.id == outcome_id:
+                    return o
+        if outcome_id == self.outcome_id:
+            return PlanOutcome(self.outcome_id, "benefit", self.outcome_label,
+                               self.outcome_definition, self.outcome_id)
+        raise KeyError(outcome_id)
+
+    def thresholds_for(self, outcome_id: str) -> tuple[dict, ...]:
+        """Decision thresholds of an outcome: its own, or the plan-level ones for the benefit."""
+        own = self.outcome(outcome_id).thresholds
+        return own if own or outcome_id != self.outcome_id else tuple(self.decision_thresholds)
 
 
 def plan_schema() -> dict:
@@ -132,12 +231,19 @@ def _build(loaded: "Loaded", study_ids: list[str]) -> AnalysisPlan:
     outcome_id = d["outcome"]["id"]
     base = [listed.get(sid) or default_choice(sid, outcome_id) for sid in study_ids]
 
+    indirect = {x["study"] for x in d.get("directness", []) if x["judgement"] == "indirect"}
+
     def spec(a, role):
         overrides = {c.study: c for c in _choices(a.get("series", []))}
         exclude = tuple(a.get("exclude", []))
-        series = tuple(overrides.get(c.study, c) for c in base if c.study not in exclude)
+        with_indirect = bool(a.get("include_indirect", False))
+        series = tuple(overrides.get(c.study, c) for c in base if c.study not in exclude
+                       and (with_indirect or c.study not in indirect))
         return AnalysisSpec(a["id"], a["label"], {**DEFAULT_MODEL, **a["model"]},
-                            a.get("unit", "series"), series, a.get("reason", ""), role, exclude)
+                            a.get("unit", "series"), series, a.get("reason", ""), role, exclude,
+                            with_indirect)
+
+    certainty = d.get("certainty", {})
 
     return AnalysisPlan(
         file=loaded.file, title=d["title"], outcome_id=d["outcome"]["id"],
@@ -148,7 +254,28 @@ def _build(loaded: "Loaded", study_ids: list[str]) -> AnalysisPlan:
                                      s.get("reason", "")) for s in d.get("subgroups", [])),
         leave_one_out=bool(d.get("leave_one_out", False)),
         cumulative="cumulative" in d, row_order=d["row_order"],
-        decision_thresholds=tuple(d.get("decision_thresholds", [])))
+        decision_thresholds=tuple(d.get("decision_thresholds", [])),
+        question=_question(d.get("question")),
+        directness=tuple(Directness(x["study"], x["judgement"], x["reason"])
+                         for x in d.get("directness", [])),
+        constructs=tuple(Construct(x["study"], x["assessor"], x["cointerventions"],
+                                   x["comparable"], x["reason"]) for x in d.get("constructs", [])),
+        choices=tuple(base),
+        certainty_start=certainty.get("start", "low"),
+        certainty_start_reason=certainty.get("start_reason", "uncontrolled case series"),
+        overrides=tuple(Override(x["outcome"], x["domain"], x["level"], x["reason"])
+                        for x in certainty.get("overrides", [])))
+
+
+def _question(q) -> Question | None:
+    if q is None:
+        return None
+    outcomes = tuple(PlanOutcome(
+        o["id"], o["role"], o["label"], o.get("definition", ""),
+        o.get("extraction_outcome", o["id"]), tuple(o.get("thresholds", [])),
+        o.get("thresholds_reason", ""), o.get("min_patients"), o.get("min_patients_reason", ""),
+        _choices(o.get("series", []))) for o in q["outcomes"])
+    return Question(q["population"], q["intervention"], q["comparator"], outcomes)
 
 
 def check_plan(loaded: "Loaded", studies: dict[str, "Loaded"]) -> list[Problem]:
@@ -222,13 +349,71 @@ def check_plan(loaded: "Loaded", studies: dict[str, "Loaded"]) -> list[Problem]:
             if sid not in studies:
                 add((*path, "exclude", j), f"no extraction with study_id {sid!r}")
         if path == ("primary",) and a.get("exclude"):
-            add((*path, "exclude"), "the primary analysis pools every series; exclude series in a "
-                                    "sensitivity analysis")
+            add((*path, "exclude"), "the primary analysis pools every direct series; exclude "
+                                    "series in a sensitivity analysis")
+        if path == ("primary",) and a.get("include_indirect"):
+            add((*path, "include_indirect"), "the primary analysis pools direct evidence only; "
+                                             "add indirect series in a sensitivity analysis")
     for i, s in enumerate(d.get("subgroups", [])):
         for sid in s.get("values", {}):
             if sid not in studies:
                 add(("subgroups", i, "values", sid), f"no extraction with study_id {sid!r}")
+    problems.extend(question_problems(loaded, studies))
     order = d["row_order"]
     if isinstance(order, list) and sorted(order) != sorted(named):
         add(("row_order",), "an explicit row order must list every series exactly once")
+    return problems
+
+
+def question_problems(loaded: "Loaded", studies: dict[str, "Loaded"]) -> list[Problem]:
+    """Cross-checks of the question, directness, constructs and certainty overrides.
+
+    Directness and constructs name each existing series at most once; at least one series is
+    direct (the primary pools direct evidence only); the question has exactly one benefit
+    outcome, the plan's ``outcome``; a harm has decision thresholds (its imprecision is judged
+    against them) and its series choices name existing harm outcomes; overrides name outcomes of
+    the question.
+    """
+    from .yamlio import format_path
+
+    d = loaded.data
+    problems: list[Problem] = []
+
+    def add(path: tuple, message: str):
+        problems.append(Problem(loaded.file, loaded.line_of(path), format_path(path), message))
+
+    for key in ("directness", "constructs"):
+        seen = set()
+        for i, x in enumerate(d.get(key, [])):
+            if x["study"] not in studies:
+                add((key, i, "study"), f"no extraction with study_id {x['study']!r}")
+            if x["study"] in seen:
+                add((key, i, "study"), f"{x['study']} is judged twice")
+            seen.add(x["study"])
+    judged = {x["study"]: x["judgement"] for x in d.get("directness", [])}
+    if studies and all(judged.get(sid, "direct") == "indirect" for sid in studies):
+        add(("directness",), "no series is direct evidence: the primary analysis would be empty")
+    q = d.get("question")
+    ids = [] if q is None else [o["id"] for o in q["outcomes"]]
+    if q is not None:
+        benefits = [o["id"] for o in q["outcomes"] if o["role"] == "benefit"]
+        if benefits != [d["outcome"]["id"]]:
+            add(("question", "outcomes"), f"the question needs exactly one benefit outcome, the "
+                                          f"plan's outcome {d['outcome']['id']!r} (has: {benefits})")
+        for i, o in enumerate(q["outcomes"]):
+            if ids.count(o["id"]) > 1:
+                add(("question", "outcomes", i, "id"), f"outcome id {o['id']!r} is used twice")
+            if o["role"] == "harm" and not o.get("thresholds"):
+                add(("question", "outcomes", i), f"harm {o['id']!r} needs decision thresholds "
+                                                 "(its imprecision is judged against them)")
+            for j, c in enumerate(o.get("series", [])):
+                study = studies.get(c["study"])
+                found = [] if study is None else [x.get("id") for x in study.data.get("outcomes", [])
+                                                  if isinstance(x, dict)]
+                if c["outcome"] not in found:
+                    add(("question", "outcomes", i, "series", j, "outcome"),
+                        f"{c['study']} has no outcome {c['outcome']!r}")
+    for i, o in enumerate(d.get("certainty", {}).get("overrides", [])):
+        if o["outcome"] not in ids and o["outcome"] != d["outcome"]["id"]:
+            add(("certainty", "overrides", i, "outcome"), f"no outcome {o['outcome']!r} in the question")
     return problems

@@ -6,6 +6,7 @@ Stage "tables" (after pooling). Names are the output file stems under ``outputs/
 from __future__ import annotations
 
 from .analysis import PlanResults, study_label
+from .constructs import constructs_table, directness_table
 from .prior_therapy import agents_per_patient, prior_therapy_long, prior_therapy_table
 
 NOT_REPORTED = "not reported"
@@ -14,6 +15,9 @@ NOT_REPORTED = "not reported"
 def build_tables(results: PlanResults, studies: dict[str, dict]) -> dict:
     tables = {
         "pooled_analyses": ("Pooled analyses", pooled_analyses_table(results)),
+        "directness": ("Directness of each series to the question", directness_table(results.plan, studies)),
+        "outcome_constructs": ("Outcome constructs: definition, time point, assessor, co-interventions",
+                               constructs_table(results.plan, studies)),
         "study_characteristics": ("Study characteristics", study_characteristics_table(studies, results)),
         "prior_therapy": ("Prior therapies by series", prior_therapy_table(studies)),
         "prior_therapy_long": ("Prior therapies (tidy)", prior_therapy_long(studies)),
