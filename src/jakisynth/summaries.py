@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .analysis import PlanResults, study_label
 from .constructs import constructs_table, directness_table
+from .harms import harms_table
 from .prior_therapy import agents_per_patient, prior_therapy_long, prior_therapy_table
 
 NOT_REPORTED = "not reported"
@@ -23,6 +24,7 @@ def build_tables(results: PlanResults, studies: dict[str, dict]) -> dict:
         "prior_therapy_long": ("Prior therapies (tidy)", prior_therapy_long(studies)),
         "prior_agents_per_patient": ("Number of prior agents per patient", agents_per_patient(studies)),
         "risk_of_bias": ("Risk of bias (JBI checklist for case series)", risk_of_bias_table(studies)),
+        "harms": ("Harms by series (not reported is not zero)", harms_table(results.harms)),
     }
     for sid, sg in results.subgroups:
         frame = sg.to_frame()
