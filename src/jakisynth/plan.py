@@ -86,6 +86,8 @@ class Question:
     intervention: str
     comparator: str
     outcomes: tuple[PlanOutcome, ...]
+    population_short: str = "patients"
+    intervention_short: str = "the intervention"
 
     @property
     def harms(self) -> tuple[PlanOutcome, ...]:
@@ -145,6 +147,8 @@ class AnalysisPlan:
     certainty_start: str = "low"
     certainty_start_reason: str = "uncontrolled case series"
     overrides: tuple[Override, ...] = ()
+    inconsistency_analysis: str = "primary"  # the analysis whose I2 and PI rate inconsistency
+    inconsistency_reason: str = ""
     choices: tuple[SeriesChoice, ...] = ()  # the plan-level choice of every series (direct or not)
 
     @property
@@ -262,6 +266,8 @@ def _build(loaded: "Loaded", study_ids: list[str]) -> AnalysisPlan:
                                    x["comparable"], x["reason"]) for x in d.get("constructs", [])),
         choices=tuple(base),
         certainty_start=certainty.get("start", "low"),
+        inconsistency_analysis=certainty.get("inconsistency_analysis", "primary"),
+        inconsistency_reason=certainty.get("inconsistency_reason", ""),
         certainty_start_reason=certainty.get("start_reason", "uncontrolled case series"),
         overrides=tuple(Override(x["outcome"], x["domain"], x["level"], x["reason"])
                         for x in certainty.get("overrides", [])))
@@ -275,7 +281,9 @@ def _question(q) -> Question | None:
         o.get("extraction_outcome", o["id"]), tuple(o.get("thresholds", [])),
         o.get("thresholds_reason", ""), o.get("min_patients"), o.get("min_patients_reason", ""),
         _choices(o.get("series", []))) for o in q["outcomes"])
-    return Question(q["population"], q["intervention"], q["comparator"], outcomes)
+    return Question(q["population"], q["intervention"], q["comparator"], outcomes,
+                    q.get("population_short", "patients"),
+                    q.get("intervention_short", "the intervention"))
 
 
 def check_plan(loaded: "Loaded", studies: dict[str, "Loaded"]) -> list[Problem]:
@@ -413,6 +421,14 @@ def question_problems(loaded: "Loaded", studies: dict[str, "Loaded"]) -> list[Pr
                 if c["outcome"] not in found:
                     add(("question", "outcomes", i, "series", j, "outcome"),
                         f"{c['study']} has no outcome {c['outcome']!r}")
+    named = d.get("certainty", {}).get("inconsistency_analysis")
+    if named is not None:
+        found = [a for a in [d["primary"], *d.get("sensitivity", [])] if a["id"] == named]
+        if not found:
+            add(("certainty", "inconsistency_analysis"), f"no analysis {named!r}")
+        elif found[0].get("include_indirect"):
+            add(("certainty", "inconsistency_analysis"),
+                f"analysis {named!r} includes indirect evidence; rate inconsistency on direct evidence")
     for i, o in enumerate(d.get("certainty", {}).get("overrides", [])):
         if o["outcome"] not in ids and o["outcome"] != d["outcome"]["id"]:
             add(("certainty", "overrides", i, "outcome"), f"no outcome {o['outcome']!r} in the question")

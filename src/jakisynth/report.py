@@ -80,7 +80,7 @@ def _frame_rows(frame):
     return {"columns": list(frame.columns), "rows": rows}
 
 
-def render_report(*, plan_results: PlanResults, studies: dict[str, dict], tables: dict,
+def render_report(*, plan_results: PlanResults, studies: dict[str, dict], sof=None, tables: dict,
                   figures: dict[str, bytes], consistency, evidence_version: str,
                   software: dict[str, str]) -> str:
     """The report's HTML (see the module docstring)."""
@@ -103,7 +103,10 @@ def render_report(*, plan_results: PlanResults, studies: dict[str, dict], tables
                 flagged.append(record)
     labels = {sid: study_label(s) for sid, s in studies.items()}
     return template.render(
-        plan=plan, results=plan_results, analyses=plan_results.analyses,
+        plan=plan, results=plan_results, analyses=plan_results.analyses, sof=sof,
+        direct_labels=[labels[c.study] for c in plan.primary.series],
+        indirect=[(labels[sid], plan.directness_of(sid).reason) for sid in plan.indirect
+                  if sid in labels],
         model_text=model_text, labels=labels, studies=studies,
         figures={name: _svg_inline(name, svg) for name, svg in sorted(figures.items())},
         tables={name: _frame_rows(frame) for name, frame in sorted(tables.items())},

@@ -13,8 +13,12 @@ from .prior_therapy import agents_per_patient, prior_therapy_long, prior_therapy
 NOT_REPORTED = "not reported"
 
 
-def build_tables(results: PlanResults, studies: dict[str, dict]) -> dict:
-    tables = {
+def build_tables(results: PlanResults, studies: dict[str, dict], sof=None) -> dict:
+    """Every table; ``sof`` (a certainty.SummaryOfFindings) comes first when given."""
+    tables = {}
+    if sof is not None:
+        tables["summary_of_findings"] = ("Summary of findings (GRADE)", sof.to_frame())
+    tables.update({
         "pooled_analyses": ("Pooled analyses", pooled_analyses_table(results)),
         "directness": ("Directness of each series to the question", directness_table(results.plan, studies)),
         "outcome_constructs": ("Outcome constructs: definition, time point, assessor, co-interventions",
@@ -25,7 +29,7 @@ def build_tables(results: PlanResults, studies: dict[str, dict]) -> dict:
         "prior_agents_per_patient": ("Number of prior agents per patient", agents_per_patient(studies)),
         "risk_of_bias": ("Risk of bias (JBI checklist for case series)", risk_of_bias_table(studies)),
         "harms": ("Harms by series (not reported is not zero)", harms_table(results.harms)),
-    }
+    })
     for sid, sg in results.subgroups:
         frame = sg.to_frame()
         frame["Q_between"] = sg.Q_between
