@@ -52,3 +52,70 @@ def test_sections_numbers_warnings_and_provenance():
 def test_deterministic_no_dates():
     assert not re.search(r"20\d\d-\d\d-\d\dT\d\d:", REPORT)
     assert "Generated on" not in REPORT
+
+
+def _fresh_report():
+    """The report rendered from the evidence in memory (not the committed outputs), with a
+    stand-in figure for every forest plot."""
+    from jakisynth.analysis import run_plan
+    from jakisynth.certainty import summary_of_findings
+    from jakisynth.plan import load_plan
+    from jakisynth.report import render_report
+    from jakisynth.summaries import build_tables
+    from jakisynth.validate import load_evidence
+
+    loaded = load_evidence(ROOT / "evidence")
+    studies = {sid: item.data for sid, item in loaded.items()}
+    results = run_plan(load_plan(ROOT / "evidence", loaded), studies)
+    sof = summary_of_findings(results, studies)
+    tables = {name: frame for name, (_, frame) in build_tables(results, studies, sof).items()}
+    figures = {f"forest_{a.spec.id}": b'<svg xmlns="http://www.w3.org/2000/svg"><g id="a"/></svg>'
+               for a in results.analyses}
+    return render_report(plan_results=results, studies=studies, sof=sof, tables=tables,
+                         figures=figures, consistency=None, evidence_version="x", software={})
+
+
+def test_report_opens_with_the_summary_of_findings():
+    html = _fresh_report()
+    sof = html.index('<section id="summary-of-findings">')
+    assert sof < html.index("<svg") and sof < html.index("<h2>Summary</h2>")
+    assert html.index("<h2") == html.index('<h2 class="first">Summary of findings</h2>')
+    table = html[sof:html.index("</section>", sof)]
+    for text in ("Remission or response of the irAE", "Serious infections", "Deaths from infection",
+                 "Discontinuation for adverse events", "very low", "not rated",
+                 "The evidence is very uncertain about the effect of JAK inhibitors",
+                 "88.6% (77.4% to 94.6%)", "7.5% (2.1% to 18.2%)"):
+        assert text in table, text
+    # the choice of direct evidence is explained, the constructs and harms are shown
+    assert "The primary analysis pools direct evidence only" in html
+    assert "Beckett 2024 is indirect evidence" in html
+    assert "<h3>Outcome constructs</h3>" in html and "<h2>Harms</h2>" in html
+    assert "Includes indirect evidence (beckett2024)" in html
+
+
+def test_report_shows_panel_overrides(tmp_path):
+    import shutil
+
+    from jakisynth.analysis import run_plan
+    from jakisynth.certainty import summary_of_findings
+    from jakisynth.plan import load_plan
+    from jakisynth.report import render_report
+    from jakisynth.validate import load_evidence
+
+    evidence = tmp_path / "evidence"
+    shutil.copytree(ROOT / "evidence", evidence)
+    plan = evidence / "analysis.yaml"
+    plan.write_text(plan.read_text().replace("  overrides: []", (
+        "  overrides:\n    - {outcome: remission, domain: publication_bias, level: not serious, "
+        "reason: \"registries searched\"}")))
+    loaded = load_evidence(evidence)
+    studies = {sid: item.data for sid, item in loaded.items()}
+    from jakisynth.summaries import build_tables
+
+    results = run_plan(load_plan(evidence, loaded), studies)
+    sof = summary_of_findings(results, studies)
+    tables = {name: frame for name, (_, frame) in build_tables(results, studies, sof).items()}
+    html = render_report(plan_results=results, studies=studies, sof=sof, tables=tables,
+                         figures={}, consistency=None, evidence_version="x", software={})
+    assert "Panel override</strong> of the rule's “serious”: registries searched" in html
+    assert "The panel overrode 1 rating(s)" in html

@@ -61,6 +61,7 @@ class OutcomeEvidence:
     thresholds: tuple[float, ...]
     inconsistency: tuple[float | None, float | None, float | None, float | None, float | None, int]
     # (I2, ci_lower, ci_upper, pi_lower, pi_upper, k) of the analysis that rates inconsistency
+    indirect: str = ""  # indirect series with counts ("Beckett 2024: 1/10"), never rated
 
     @property
     def patients(self) -> int:
@@ -176,16 +177,22 @@ def _share(series, predicate) -> tuple[float, list[str]]:
     return share, [f"{s.label} {s.patients}/{total} patients" for s in hit]
 
 
+def _rob_who(series) -> str:
+    total = sum(s.patients for s in series)
+    return ", ".join(f"{s.label} {s.risk_of_bias} ({s.patients}/{total} patients)" for s in series)
+
+
 def rate_risk_of_bias(ev: OutcomeEvidence) -> tuple[str, str]:
     """From the JBI overall judgements, weighted by patients: series judged high holding more
     than half the patients -> very serious; moderate or high -> serious; else not serious."""
     high, who_high = _share(ev.series, lambda s: s.risk_of_bias == "high")
     concern, who = _share(ev.series, lambda s: s.risk_of_bias in ("moderate", "high"))
+    del who_high, who
     if high > MAJORITY:
-        return "very serious", f"JBI overall high for {', '.join(who_high)}"
+        return "very serious", f"JBI overall: {_rob_who(ev.series)}; high for most patients"
     if concern > MAJORITY:
-        return "serious", f"JBI overall moderate or high for {', '.join(who)}"
-    return "not serious", "JBI overall low for most patients"
+        return "serious", f"JBI overall: {_rob_who(ev.series)}; moderate or high for most patients"
+    return "not serious", f"JBI overall: {_rob_who(ev.series)}; low for most patients"
 
 
 def _crossed(lower, upper, thresholds) -> list[float]:
@@ -291,8 +298,9 @@ def statement(level: str | None, outcome: PlanOutcome, intervention: str, popula
     """GRADE's standard wording (Santesso et al. 2020) for a proportion without a comparator."""
     what = outcome.label[:1].lower() + outcome.label[1:]
     if level is None:
-        return (f"No direct evidence: no series of {population} reports {what}; indirect "
-                "evidence, if any, is shown separately.")
+        shown = (f"indirect evidence ({ev.indirect}) is shown separately, not rated"
+                 if ev.indirect else "no indirect evidence either")
+        return f"No direct evidence: no series of {population} reports {what}; {shown}."
     numbers = (f"{_pct(ev.estimate)} (95% CI {_pct(ev.ci_lower)} to {_pct(ev.ci_upper)}) of "
                f"{ev.patients} patients in {len(ev.series)} uncontrolled series")
     if level == "very low":
@@ -348,8 +356,10 @@ def harm_evidence(plan: AnalysisPlan, harm, studies: dict[str, dict]) -> Outcome
                       pooled.pi_upper, pooled.k) if pooled is not None
                      else (None, None, None, None, None, harm.k))
     thresholds = tuple(t["value"] for t in plan.thresholds_for(harm.outcome.id))
+    indirect = ", ".join(f"{r.label}: {r.events}/{r.total}" for r in harm.rows
+                         if r.directness == "indirect" and r.status == "reported")
     return OutcomeEvidence(harm.outcome, harm.estimate, harm.ci_lower, harm.ci_upper,
-                           harm.pi_lower, harm.pi_upper, series, thresholds, inconsistency)
+                           harm.pi_lower, harm.pi_upper, series, thresholds, inconsistency, indirect)
 
 
 def finding(plan: AnalysisPlan, ev: OutcomeEvidence, analysis: str) -> Finding:

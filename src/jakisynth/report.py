@@ -37,6 +37,11 @@ def pvalue(value) -> str:
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
+def lcfirst(text: str) -> str:
+    """Lower-case the first letter only ("Remission of the irAE" -> "remission of the irAE")."""
+    return text[:1].lower() + text[1:]
+
+
 def sentence(text: str) -> str:
     """Upper-case the first letter only (Jinja's ``capitalize`` lower-cases the rest)."""
     return text[:1].upper() + text[1:]
@@ -91,7 +96,7 @@ def render_report(*, plan_results: PlanResults, studies: dict[str, dict], sof=No
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=True)
-    env.filters.update(pct=pct, num=num, pvalue=pvalue, sentence=sentence)
+    env.filters.update(pct=pct, num=num, pvalue=pvalue, sentence=sentence, lcfirst=lcfirst)
     template = env.from_string(resources.files("jakisynth").joinpath(
         "templates/report.html.j2").read_text("utf-8"))
     plan = plan_results.plan
