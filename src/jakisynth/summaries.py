@@ -8,7 +8,8 @@ from __future__ import annotations
 from .analysis import PlanResults, study_label
 from .constructs import constructs_table, directness_table
 from .harms import harms_table
-from .prior_therapy import agents_per_patient, prior_therapy_long, prior_therapy_table
+from .prior_therapy import (agents_per_patient, concomitant_long, prior_therapy_long,
+                            prior_therapy_table)
 
 NOT_REPORTED = "not reported"
 
@@ -27,6 +28,8 @@ def build_tables(results: PlanResults, studies: dict[str, dict], sof=None) -> di
         "prior_therapy": ("Prior therapies by series", prior_therapy_table(studies)),
         "prior_therapy_long": ("Prior therapies (tidy)", prior_therapy_long(studies)),
         "prior_agents_per_patient": ("Number of prior agents per patient", agents_per_patient(studies)),
+        "concomitant_therapy": ("Concomitant (co- or rescue) therapies, not prior therapies",
+                                concomitant_long(studies)),
         "risk_of_bias": ("Risk of bias (JBI checklist for case series)", risk_of_bias_table(studies)),
         "harms": ("Harms by series (not reported is not zero)", harms_table(results.harms)),
     })
