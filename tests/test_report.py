@@ -35,17 +35,19 @@ def test_ids_unique_and_html_parses():
 
 
 def test_sections_numbers_warnings_and_provenance():
-    for heading in ("Summary", "What was pooled", "Methods", "Results", "Warnings",
+    for heading in ("Summary of findings", "Summary", "What was pooled", "Methods", "Results",
+                    "Harms", "Warnings",
                     "Study characteristics", "Prior therapies", "Risk of bias",
                     "Consistency of the reported statistics", "Limitations"):
         assert f">{heading}</h2>" in REPORT, heading
-    assert "89.2%" in REPORT  # primary pooled estimate (results.json)
-    assert "47 / 53" in REPORT and "8 / 8" in REPORT and "3 / 3" in REPORT
-    assert "k = 3 &lt; 5" in REPORT
-    assert 'rma(measure = &#34;PLO&#34;, xi = c(3, 8, 47), ni = c(3, 8, 53)' in REPORT
+    assert "88.6%" in REPORT  # primary pooled estimate, direct evidence only (results.json)
+    assert "47 / 53" in REPORT and "3 / 3" in REPORT
+    assert "k = 2 &lt; 5" in REPORT
+    assert 'rma(measure = &#34;PLO&#34;, xi = c(3, 47), ni = c(3, 53)' in REPORT
+    assert 'xi = c(3, 7, 47), ni = c(3, 8, 53)' in REPORT  # with_indirect: Beckett 7/8
     assert "rma.glmm" in REPORT
     assert "only signed-rank, exact reproduces 0.0625" in REPORT  # a flagged consistency row
-    assert REPORT.count("<svg") >= 12  # every figure inline
+    assert REPORT.count("<svg") >= 10  # every figure inline (7 forest, 1 subgroup, cumulative, prior therapy)
     assert "Evidence-base version" in REPORT
 
 
