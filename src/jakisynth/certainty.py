@@ -185,9 +185,8 @@ def _rob_who(series) -> str:
 def rate_risk_of_bias(ev: OutcomeEvidence) -> tuple[str, str]:
     """From the JBI overall judgements, weighted by patients: series judged high holding more
     than half the patients -> very serious; moderate or high -> serious; else not serious."""
-    high, who_high = _share(ev.series, lambda s: s.risk_of_bias == "high")
-    concern, who = _share(ev.series, lambda s: s.risk_of_bias in ("moderate", "high"))
-    del who_high, who
+    high, _ = _share(ev.series, lambda s: s.risk_of_bias == "high")
+    concern, _ = _share(ev.series, lambda s: s.risk_of_bias in ("moderate", "high"))
     if high > MAJORITY:
         return "very serious", f"JBI overall: {_rob_who(ev.series)}; high for most patients"
     if concern > MAJORITY:
