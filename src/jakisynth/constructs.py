@@ -9,7 +9,7 @@ directness judgement from the plan (``directness``).
 
 from __future__ import annotations
 
-from .analysis import study_label
+from .analysis import row_order, study_label
 from .plan import AnalysisPlan
 
 NOT_REPORTED = "not reported"
@@ -39,8 +39,10 @@ def constructs_table(plan: AnalysisPlan, studies: dict[str, dict]):
 
     constructs = {c.study: c for c in plan.constructs}
     primary = {c.study for c in plan.primary.series}
+    position = {sid: i for i, sid in enumerate(row_order(plan, studies))}
+    ordered = sorted(plan.choices, key=lambda c: (c.study not in primary, position.get(c.study, 0)))
     rows = []
-    for choice in plan.choices:
+    for choice in ordered:
         study = studies[choice.study]
         outcome = _extraction_outcome(study, choice.outcome)
         c = constructs.get(choice.study)
