@@ -116,7 +116,9 @@ def build_outputs(results, loaded, studies, version: str, out_dir: Path, keys: d
     svgs = _figures(results, studies, outputs, out_dir, keys)
     consistency = check_evidence(loaded).to_frame()
     outputs.add("consistency.csv", _consistency_csv(consistency))
-    outputs.add("results.json", json.dumps(stable_floats(results.to_dict()), indent=1, allow_nan=False) + "\n")
+    outputs.add("results.json", json.dumps(stable_floats({**results.to_dict(),
+                                                         "summary_of_findings": sof.to_dict()}),
+                                           indent=1, allow_nan=False) + "\n")
     snapshot = evidence_snapshot(studies, results.plan, version)
     outputs.add("evidence.json", json.dumps(stable_floats(snapshot), indent=1, sort_keys=True, allow_nan=False) + "\n")
     outputs.add("CHANGELOG.md", changelog_text(out_dir, snapshot, results.to_dict(), results.plan))
