@@ -166,3 +166,13 @@ def test_concomitant_drugs_and_indications_are_checked_against_the_vocabularies(
     assert "intervention.concomitant[1].drug" in where or any(
         "tocilizumabb" in p.message for p in problems)
     assert any("pneumonitiss" in p.message for p in problems)
+
+
+def test_liu_remission_credited_to_abatacept_is_counted_apart():
+    liu = _data()["liu2024"]
+    credited = {r["scope"]: (r["events"], r["total"])
+                for r in _outcome(liu, "remission_credited_to_tofacitinib")["results"]}
+    table2 = {r["scope"]: (r["events"], r["total"]) for r in _outcome(liu, "remission")["results"]}
+    assert credited == {"all": (46, 53), "life_threatening": (5, 11)}
+    assert credited["all"][0] == table2["all"][0] - 1
+    assert credited["life_threatening"][0] == table2["life_threatening"][0] - 1

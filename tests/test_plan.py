@@ -48,6 +48,8 @@ def test_the_seed_plan_is_valid():
     for a in plan.sensitivity:  # every other sensitivity analysis answers the irAE question
         if not a.include_indirect:
             assert [c.study for c in a.series] == ["liu2024", "wang2023"], a.id
+    cotherapy = next(a for a in plan.sensitivity if a.id == "cotherapy_attribution")
+    assert {c.study: c.outcome for c in cotherapy.series}["liu2024"] == "remission_credited_to_tofacitinib"
 
 
 @pytest.mark.parametrize("old,new,expected", [
