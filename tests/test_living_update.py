@@ -39,14 +39,16 @@ def test_add_then_remove_a_series(tmp_path):
     changelog = added["CHANGELOG.md"].decode()
     entry = changelog.split("## Evidence version")[1]
     assert "Series added: smith2025." in entry
-    assert "This version adds smith2025. The primary analysis moved from 89.2%" in entry
-    assert "k = 3) to 81.3%" in entry
+    # the primary pools direct evidence only (Liu, Wang); smith2025 is not judged: direct
+    assert "This version adds smith2025. The primary analysis moved from 88.6%" in entry
+    assert "k = 2) to 77.4%" in entry
     assert "crossed the decision threshold" in entry
     # every table and figure that shows pooled results changed
     for name in ("tables/pooled_analyses.csv", "tables/study_characteristics.csv",
                  "tables/prior_therapy.csv", "tables/cumulative.csv", "tables/leave_one_out.csv",
                  "figures/forest_primary.png", "figures/forest_primary.svg", "figures/cumulative.pdf",
-                 "figures/forest_subgroups_drug.svg", "report.html", "results.json", "evidence.json"):
+                 "figures/forest_subgroups_scenario.svg", "report.html", "results.json", "evidence.json",
+                 "tables/summary_of_findings.csv"):
         assert added[name] != before[name], name
     assert b"Smith 2025" in added["tables/study_characteristics.csv"]
     assert b"smith2025" in added["evidence.json"]

@@ -34,14 +34,26 @@ def test_the_seed_plan_is_valid():
     studies = load_evidence(EVIDENCE)
     plan = load_plan(EVIDENCE, studies)
     assert plan.primary.id == "primary" and plan.primary.model["tau2"] == "REML"
+    # the primary pools direct evidence only: Beckett (idiopathic myositis) is indirect
     choices = {c.study: (c.outcome, c.scope) for c in plan.primary.series}
-    assert choices == {"beckett2024": ("cutaneous_improvement", "all"),
-                       "liu2024": ("remission", "all"), "wang2023": ("response", "all")}
-    assert [c.study for c in plan.sensitivity[-2].series] == ["liu2024", "wang2023"]
+    assert choices == {"liu2024": ("remission", "all"), "wang2023": ("response", "all")}
+    assert plan.indirect == ("beckett2024",)
+    with_indirect = {a.id: {c.study: c.outcome for c in a.series} for a in plan.sensitivity
+                     if a.include_indirect}
+    assert with_indirect == {
+        "with_indirect": {"beckett2024": "cutaneous_improvement_on_upadacitinib",
+                          "liu2024": "remission", "wang2023": "response"},
+        "with_indirect_continuation": {"beckett2024": "remained_on_treatment",
+                                       "liu2024": "remission", "wang2023": "response"}}
+    for a in plan.sensitivity:  # every other sensitivity analysis answers the irAE question
+        if not a.include_indirect:
+            assert [c.study for c in a.series] == ["liu2024", "wang2023"], a.id
+    cotherapy = next(a for a in plan.sensitivity if a.id == "cotherapy_attribution")
+    assert {c.study: c.outcome for c in cotherapy.series}["liu2024"] == "remission_credited_to_tofacitinib"
 
 
 @pytest.mark.parametrize("old,new,expected", [
-    ("    outcome: cutaneous_improvement", "    outcome: skin_response",
+    ("    outcome: cutaneous_improvement_on_upadacitinib", "    outcome: skin_response",
      "series[0].outcome: beckett2024 has no outcome 'skin_response'"),
     ("  model: {method: inverse, transform: logit, tau2: REML, ci: z}\n  reason",
      "  model: {method: inverse, transform: logit, tau2: RMEL, ci: z}\n  reason",
@@ -49,7 +61,21 @@ def test_the_seed_plan_is_valid():
     ("leave_one_out: true", "leave_one_out: true\nleave_one_uot: true",
      "leave_one_uot: unknown field"),
     ("  - id: glmm\n", "  - id: hartung_knapp\n", "analysis id 'hartung_knapp' is used twice"),
-    ("    exclude: [beckett2024]", "    exclude: [becket2024]", "no extraction with study_id 'becket2024'"),
+    ("    include_indirect: true\n    reason", "    exclude: [becket2024]\n    reason",
+     "no extraction with study_id 'becket2024'"),
+    ("  - study: wang2023\n    judgement: direct", "  - study: liu2024\n    judgement: direct",
+     "directness[1].study: liu2024 is judged twice"),
+    ("    judgement: indirect", "    judgement: indirekt", "directness[2].judgement"),
+    ("    comparable: partly", "    comparable: maybe", "constructs[1].comparable"),
+    ("  outcomes:\n    - id: remission\n      role: benefit",
+     "  outcomes:\n    - id: remision\n      role: benefit",
+     "the question needs exactly one benefit outcome"),
+    ("  overrides: []", "  overrides:\n    - {outcome: survival, domain: imprecision, level: serious, reason: x}",
+     "certainty.overrides[0].outcome: no outcome 'survival' in the question"),
+    ("  overrides: []", "  overrides:\n    - {outcome: remission, domain: bias, level: serious, reason: x}",
+     "certainty.overrides[0].domain"),
+    ("  reason: >-\n    Pools the direct evidence only", "  include_indirect: true\n  reason: >-\n    Pools the direct evidence only",
+     "the primary analysis pools direct evidence only"),
     ("row_order: publication_date", "row_order: [liu2024, wang2023]",
      "row_order: an explicit row order must list every series exactly once"),
 ])
@@ -85,3 +111,34 @@ def test_validate_command_checks_the_plan_too(evidence):
         assert len(lines) == 1 and "primary: duplicate key 'primary' (first on line" in lines[0]
         assert "Traceback" not in result.output
     assert {p.name: p.read_bytes() for p in evidence.iterdir() if p.is_file()} == before
+
+
+def test_every_series_judged_indirect_is_refused(evidence):
+    plan = evidence / "analysis.yaml"
+    plan.write_text(plan.read_text().replace("judgement: direct", "judgement: indirect"))
+    with pytest.raises(EvidenceError) as err:
+        load_plan(evidence, load_evidence(evidence))
+    assert any("no series is direct evidence" in str(p) for p in err.value.problems)
+
+
+def test_question_outcomes_thresholds_and_directness_are_typed():
+    plan = load_plan(EVIDENCE, load_evidence(EVIDENCE))
+    q = plan.question
+    assert [(o.id, o.role) for o in q.outcomes] == [
+        ("remission", "benefit"), ("serious_infection", "harm"), ("death_from_infection", "harm"),
+        ("discontinuation_adverse_event", "harm")]
+    assert "checkpoint inhibitors" in q.population and q.comparator.startswith("None")
+    assert plan.outcome("serious_infection").extraction_outcome == "infection"
+    assert [t["value"] for t in plan.thresholds_for("remission")] == [0.5, 0.8]
+    assert [t["value"] for t in plan.thresholds_for("serious_infection")] == [0.05, 0.10]
+    assert plan.directness_of("beckett2024").judgement == "indirect"
+    assert "never mentions cancer" in plan.directness_of("beckett2024").reason
+    assert plan.certainty_start == "low"
+
+
+def test_a_series_the_plan_does_not_judge_counts_as_direct_and_says_so():
+    from jakisynth.evidence.plan import NOT_JUDGED
+
+    plan = load_plan(EVIDENCE, load_evidence(EVIDENCE))
+    assert plan.directness_of("smith2025").judgement == "direct"
+    assert plan.directness_of("smith2025").reason == NOT_JUDGED

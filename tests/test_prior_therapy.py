@@ -89,3 +89,20 @@ def test_validate_accepts_the_aggregate_that_the_rows_give():
     assert any("reported 3 patients with methotrexate (received), but the patient rows give 2" in m
                for m in messages)
     assert not any("(failed)" in m for m in messages)
+def test_concomitant_therapies_are_tabulated_apart_from_prior_therapies():
+    from pathlib import Path
+
+    from jakisynth.synthesis.prior_therapy import concomitant_long, prior_therapy_long
+    from jakisynth.evidence.validate import load_evidence
+
+    root = Path(__file__).resolve().parent.parent
+    studies = {sid: item.data for sid, item in load_evidence(root / "evidence").items()}
+    concomitant = concomitant_long(studies)
+    liu = concomitant[(concomitant.study == "liu2024") & (concomitant.scope == "all")]
+    assert dict(zip(liu.drug, liu["count"])) == {
+        "ivig": 30, "tocilizumab": 2, "abatacept": 1, "plasma_exchange": 2, "cyclosporine": 2,
+        "hydroxychloroquine": 2, "tacrolimus": 1, "mycophenolate_mofetil": 1}
+    prior = prior_therapy_long(studies)
+    assert set(prior[prior.study == "liu2024"].drug) == {"systemic_glucocorticoid"}
+    wang = prior[prior.study == "wang2023"]
+    assert list(wang["count"]) == ["not reported", "not reported"]

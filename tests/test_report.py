@@ -35,17 +35,19 @@ def test_ids_unique_and_html_parses():
 
 
 def test_sections_numbers_warnings_and_provenance():
-    for heading in ("Summary", "What was pooled", "Methods", "Results", "Warnings",
+    for heading in ("Summary of findings", "Summary", "What was pooled", "Methods", "Results",
+                    "Harms", "Warnings",
                     "Study characteristics", "Prior therapies", "Risk of bias",
                     "Consistency of the reported statistics", "Limitations"):
         assert f">{heading}</h2>" in REPORT, heading
-    assert "89.2%" in REPORT  # primary pooled estimate (results.json)
-    assert "47 / 53" in REPORT and "8 / 8" in REPORT and "3 / 3" in REPORT
-    assert "k = 3 &lt; 5" in REPORT
-    assert 'rma(measure = &#34;PLO&#34;, xi = c(3, 8, 47), ni = c(3, 8, 53)' in REPORT
+    assert "88.6%" in REPORT  # primary pooled estimate, direct evidence only (results.json)
+    assert "47 / 53" in REPORT and "3 / 3" in REPORT
+    assert "k = 2 &lt; 5" in REPORT
+    assert 'rma(measure = &#34;PLO&#34;, xi = c(3, 47), ni = c(3, 53)' in REPORT
+    assert 'xi = c(3, 7, 47), ni = c(3, 8, 53)' in REPORT  # with_indirect: Beckett 7/8
     assert "rma.glmm" in REPORT
     assert "only signed-rank, exact reproduces 0.0625" in REPORT  # a flagged consistency row
-    assert REPORT.count("<svg") >= 12  # every figure inline
+    assert REPORT.count("<svg") >= 10  # every figure inline (7 forest, 1 subgroup, cumulative, prior therapy)
     assert "Evidence-base version" in REPORT
 
 
@@ -66,3 +68,68 @@ def test_methods_text_comes_from_what_was_fitted():
     hk = model_text(pool_proportions([3, 9, 47], [3, 10, 53], ci="hk"))
     assert "continuity correction of 1/2" in hk
     assert "Hartung-Knapp confidence interval (t on k-1 degrees of freedom)" in hk
+def _fresh_report():
+    """The report rendered from the evidence in memory (not the committed outputs), with a
+    stand-in figure for every forest plot."""
+    from jakisynth.synthesis.analysis import run_plan
+    from jakisynth.synthesis.certainty import summary_of_findings
+    from jakisynth.evidence.plan import load_plan
+    from jakisynth.report.html import render_report
+    from jakisynth.report.tables import build_tables
+    from jakisynth.evidence.validate import load_evidence
+
+    loaded = load_evidence(ROOT / "evidence")
+    studies = {sid: item.data for sid, item in loaded.items()}
+    results = run_plan(load_plan(ROOT / "evidence", loaded), studies)
+    sof = summary_of_findings(results, studies)
+    tables = {name: frame for name, (_, frame) in build_tables(results, studies, sof).items()}
+    figures = {f"forest_{a.spec.id}": b'<svg xmlns="http://www.w3.org/2000/svg"><g id="a"/></svg>'
+               for a in results.analyses}
+    return render_report(plan_results=results, studies=studies, sof=sof, tables=tables,
+                         figures=figures, consistency=None, evidence_version="x", software={})
+
+
+def test_report_opens_with_the_summary_of_findings():
+    html = _fresh_report()
+    sof = html.index('<section id="summary-of-findings">')
+    assert sof < html.index("<svg") and sof < html.index("<h2>Summary</h2>")
+    assert html.index("<h2") == html.index('<h2 class="first">Summary of findings</h2>')
+    table = html[sof:html.index("</section>", sof)]
+    for text in ("Remission or response of the irAE", "Serious infections", "Deaths from infection",
+                 "Discontinuation for adverse events", "very low", "not rated",
+                 "The evidence is very uncertain about the effect of JAK inhibitors",
+                 "88.6% (77.4% to 94.6%)", "7.5% (2.1% to 18.2%)"):
+        assert text in table, text
+    # the choice of direct evidence is explained, the constructs and harms are shown
+    assert "The primary analysis pools direct evidence only" in html
+    assert "Beckett 2024 is indirect evidence" in html
+    assert "<h3>Outcome constructs</h3>" in html and "<h2>Harms</h2>" in html
+    assert "Includes indirect evidence (beckett2024)" in html
+
+
+def test_report_shows_panel_overrides(tmp_path):
+    import shutil
+
+    from jakisynth.synthesis.analysis import run_plan
+    from jakisynth.synthesis.certainty import summary_of_findings
+    from jakisynth.evidence.plan import load_plan
+    from jakisynth.report.html import render_report
+    from jakisynth.evidence.validate import load_evidence
+
+    evidence = tmp_path / "evidence"
+    shutil.copytree(ROOT / "evidence", evidence)
+    plan = evidence / "analysis.yaml"
+    plan.write_text(plan.read_text().replace("  overrides: []", (
+        "  overrides:\n    - {outcome: remission, domain: publication_bias, level: not serious, "
+        "reason: \"registries searched\"}")))
+    loaded = load_evidence(evidence)
+    studies = {sid: item.data for sid, item in loaded.items()}
+    from jakisynth.report.tables import build_tables
+
+    results = run_plan(load_plan(evidence, loaded), studies)
+    sof = summary_of_findings(results, studies)
+    tables = {name: frame for name, (_, frame) in build_tables(results, studies, sof).items()}
+    html = render_report(plan_results=results, studies=studies, sof=sof, tables=tables,
+                         figures={}, consistency=None, evidence_version="x", software={})
+    assert "Panel override</strong> of the rule's “serious”: registries searched" in html
+    assert "The panel overrode 1 rating(s)" in html

@@ -106,19 +106,24 @@ def build_outputs(results, loaded, studies, version: str, out_dir: Path, keys: d
     from .report.html import render_report
     from .report.tables import build_tables
 
+    from .synthesis.certainty import summary_of_findings
+
     outputs = OutputSet()
-    tables = build_tables(results, studies)
+    sof = summary_of_findings(results, studies)
+    tables = build_tables(results, studies, sof)
     for name, (title, frame) in tables.items():
         outputs.add_table(f"tables/{name}", frame, title=title)
     svgs = _figures(results, studies, outputs, out_dir, keys)
     consistency = check_evidence(loaded).to_frame()
     outputs.add("consistency.csv", _consistency_csv(consistency))
-    outputs.add("results.json", json.dumps(stable_floats(results.to_dict()), indent=1, allow_nan=False) + "\n")
+    outputs.add("results.json", json.dumps(stable_floats({**results.to_dict(),
+                                                         "summary_of_findings": sof.to_dict()}),
+                                           indent=1, allow_nan=False) + "\n")
     snapshot = evidence_snapshot(studies, results.plan, version)
     outputs.add("evidence.json", json.dumps(stable_floats(snapshot), indent=1, sort_keys=True, allow_nan=False) + "\n")
     outputs.add("CHANGELOG.md", changelog_text(out_dir, snapshot, results.to_dict(), results.plan))
     outputs.add("report.html", render_report(
-        plan_results=results, studies=studies,
+        plan_results=results, studies=studies, sof=sof,
         tables={name: frame for name, (_, frame) in tables.items()}, figures=svgs,
         consistency=consistency, evidence_version=version, software=software_versions()))
     return outputs

@@ -14,11 +14,22 @@ import json
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from ..errors import EvidenceError, Problem
+from .question import (
+    NOT_JUDGED,
+    Construct,
+    Directness,
+    Override,
+    PlanOutcome,
+    Question,
+    question_problems,
+)
 from .validate import PLAN_FILE
+
+__all__ = ["NOT_JUDGED", "AnalysisPlan", "AnalysisSpec", "Construct", "Directness", "Override",
+           "PlanOutcome", "Question", "SeriesChoice", "SubgroupSpec", "load_plan", "plan_problems"]
 
 if TYPE_CHECKING:  # yamlio is imported where it is used
     from .yamlio import Loaded
@@ -58,6 +69,7 @@ class AnalysisSpec:
     reason: str = ""
     role: str = "sensitivity"  # "primary" or "sensitivity"
     exclude: tuple[str, ...] = ()
+    include_indirect: bool = False  # True: series judged indirect are pooled too (sensitivity only)
 
 
 @dataclass(frozen=True)
@@ -83,10 +95,46 @@ class AnalysisPlan:
     cumulative: bool
     row_order: object  # "publication_date", "study_id" or a list of study ids
     decision_thresholds: tuple[dict, ...] = field(default_factory=tuple)
+    question: Question | None = None
+    directness: tuple[Directness, ...] = ()
+    constructs: tuple[Construct, ...] = ()
+    certainty_start: str = "low"
+    certainty_start_reason: str = "uncontrolled case series"
+    overrides: tuple[Override, ...] = ()
+    inconsistency_analysis: str = "primary"  # the analysis whose I2 and PI rate inconsistency
+    inconsistency_reason: str = ""
+    choices: tuple[SeriesChoice, ...] = ()  # the plan-level choice of every series (direct or not)
 
     @property
     def analyses(self) -> tuple[AnalysisSpec, ...]:
         return (self.primary, *self.sensitivity)
+
+    @property
+    def indirect(self) -> tuple[str, ...]:
+        """Study ids judged indirect evidence (never in the primary analysis)."""
+        return tuple(d.study for d in self.directness if d.judgement == "indirect")
+
+    def directness_of(self, study: str) -> Directness:
+        for d in self.directness:
+            if d.study == study:
+                return d
+        return Directness(study, "direct", NOT_JUDGED)
+
+    def outcome(self, outcome_id: str) -> PlanOutcome:
+        """The question's outcome with this id (the benefit outcome is always there)."""
+        if self.question is not None:
+            for o in self.question.outcomes:
+                if o.id == outcome_id:
+                    return o
+        if outcome_id == self.outcome_id:
+            return PlanOutcome(self.outcome_id, "benefit", self.outcome_label,
+                               self.outcome_definition, self.outcome_id)
+        raise KeyError(outcome_id)
+
+    def thresholds_for(self, outcome_id: str) -> tuple[dict, ...]:
+        """Decision thresholds of an outcome: its own, or the plan-level ones for the benefit."""
+        own = self.outcome(outcome_id).thresholds
+        return own if own or outcome_id != self.outcome_id else tuple(self.decision_thresholds)
 
 
 def plan_schema() -> dict:
@@ -141,12 +189,19 @@ def _build(loaded: "Loaded", study_ids: list[str]) -> AnalysisPlan:
     outcome_id = d["outcome"]["id"]
     base = [listed.get(sid) or default_choice(sid, outcome_id) for sid in study_ids]
 
+    indirect = {x["study"] for x in d.get("directness", []) if x["judgement"] == "indirect"}
+
     def spec(a, role):
         overrides = {c.study: c for c in _choices(a.get("series", []))}
         exclude = tuple(a.get("exclude", []))
-        series = tuple(overrides.get(c.study, c) for c in base if c.study not in exclude)
+        with_indirect = bool(a.get("include_indirect", False))
+        series = tuple(overrides.get(c.study, c) for c in base if c.study not in exclude
+                       and (with_indirect or c.study not in indirect))
         return AnalysisSpec(a["id"], a["label"], model_with_defaults(a["model"]),
-                            a.get("unit", "series"), series, a.get("reason", ""), role, exclude)
+                            a.get("unit", "series"), series, a.get("reason", ""), role, exclude,
+                            with_indirect)
+
+    certainty = d.get("certainty", {})
 
     return AnalysisPlan(
         file=loaded.file, title=d["title"], outcome_id=d["outcome"]["id"],
@@ -157,7 +212,32 @@ def _build(loaded: "Loaded", study_ids: list[str]) -> AnalysisPlan:
                                      s.get("reason", "")) for s in d.get("subgroups", [])),
         leave_one_out=bool(d.get("leave_one_out", False)),
         cumulative="cumulative" in d, row_order=d["row_order"],
-        decision_thresholds=tuple(d.get("decision_thresholds", [])))
+        decision_thresholds=tuple(d.get("decision_thresholds", [])),
+        question=_question(d.get("question")),
+        directness=tuple(Directness(x["study"], x["judgement"], x["reason"])
+                         for x in d.get("directness", [])),
+        constructs=tuple(Construct(x["study"], x["assessor"], x["cointerventions"],
+                                   x["comparable"], x["reason"]) for x in d.get("constructs", [])),
+        choices=tuple(base),
+        certainty_start=certainty.get("start", "low"),
+        inconsistency_analysis=certainty.get("inconsistency_analysis", "primary"),
+        inconsistency_reason=certainty.get("inconsistency_reason", ""),
+        certainty_start_reason=certainty.get("start_reason", "uncontrolled case series"),
+        overrides=tuple(Override(x["outcome"], x["domain"], x["level"], x["reason"])
+                        for x in certainty.get("overrides", [])))
+
+
+def _question(q) -> Question | None:
+    if q is None:
+        return None
+    outcomes = tuple(PlanOutcome(
+        o["id"], o["role"], o["label"], o.get("definition", ""),
+        o.get("extraction_outcome", o["id"]), tuple(o.get("thresholds", [])),
+        o.get("thresholds_reason", ""), o.get("min_patients"), o.get("min_patients_reason", ""),
+        _choices(o.get("series", []))) for o in q["outcomes"])
+    return Question(q["population"], q["intervention"], q["comparator"], outcomes,
+                    q.get("population_short", "patients"),
+                    q.get("intervention_short", "the intervention"))
 
 
 def check_plan(loaded: "Loaded", studies: dict[str, "Loaded"]) -> list[Problem]:
@@ -231,13 +311,18 @@ def check_plan(loaded: "Loaded", studies: dict[str, "Loaded"]) -> list[Problem]:
             if sid not in studies:
                 add((*path, "exclude", j), f"no extraction with study_id {sid!r}")
         if path == ("primary",) and a.get("exclude"):
-            add((*path, "exclude"), "the primary analysis pools every series; exclude series in a "
-                                    "sensitivity analysis")
+            add((*path, "exclude"), "the primary analysis pools every direct series; exclude "
+                                    "series in a sensitivity analysis")
+        if path == ("primary",) and a.get("include_indirect"):
+            add((*path, "include_indirect"), "the primary analysis pools direct evidence only; "
+                                             "add indirect series in a sensitivity analysis")
     for i, s in enumerate(d.get("subgroups", [])):
         for sid in s.get("values", {}):
             if sid not in studies:
                 add(("subgroups", i, "values", sid), f"no extraction with study_id {sid!r}")
+    problems.extend(question_problems(loaded, studies))
     order = d["row_order"]
     if isinstance(order, list) and sorted(order) != sorted(named):
         add(("row_order",), "an explicit row order must list every series exactly once")
     return problems
+

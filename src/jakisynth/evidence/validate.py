@@ -345,6 +345,10 @@ def _drug_paths(d):
     for i, item in enumerate(prior.get("aggregate", []) if isinstance(prior, dict) else []):
         if isinstance(item, dict):
             yield ("prior_therapies", "aggregate", i, "drug"), item.get("drug")
+    concomitant = d.get("intervention", {}).get("concomitant")
+    for i, item in enumerate(concomitant if isinstance(concomitant, list) else []):
+        if isinstance(item, dict) and "drug" in item:
+            yield ("intervention", "concomitant", i, "drug"), item.get("drug")
     patients = d.get("patients")
     if isinstance(patients, dict):
         keys = [c["key"] for c in patients.get("columns", []) if c.get("type") == "therapies"]
@@ -367,14 +371,15 @@ def _check_drugs(d, add):
             add(path, f"unknown drug {drug!r}: not in the drug vocabulary (jakisynth/vocab.py)"
                       f"{hint}")
     known_conditions = getattr(vocab, "CONDITIONS", None)
-    conditions = d.get("population", {}).get("conditions")
-    if known_conditions is None or not isinstance(conditions, list):
+    if known_conditions is None:
         return
-    for i, item in enumerate(conditions):
-        term = item.get("term") if isinstance(item, dict) else None
-        if isinstance(term, str) and term != NOT_REPORTED and term not in known_conditions:
-            add(("population", "conditions", i, "term"),
-                f"unknown condition {term!r}: not in the condition vocabulary (jakisynth/vocab.py)")
+    for base in (("population", "conditions"), ("intervention", "indications")):
+        items = d.get(base[0], {}).get(base[1])
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            term = item.get("term") if isinstance(item, dict) else None
+            if isinstance(term, str) and term != NOT_REPORTED and term not in known_conditions:
+                add((*base, i, "term"), f"unknown condition {term!r}: not in the condition "
+                                        "vocabulary (jakisynth/vocab.py)")
 
 
 def _check_patients(d, n, add):
@@ -385,6 +390,15 @@ def _check_patients(d, n, add):
     if _is_count(n) and len(rows) != n:
         add(("patients", "rows"), f"{len(rows)} patient rows, but population.n = {n}")
     keys = {c["key"] for c in patients.get("columns", [])}
+    headers = {c["key"]: str(c.get("header", "")) for c in patients.get("columns", [])}
+    for i, note in enumerate(patients.get("footnotes", []) or []):
+        for j, key in enumerate(note.get("applies_to", []) if isinstance(note, dict) else []):
+            if key not in keys:
+                add(("patients", "footnotes", i, "applies_to", j), f"unknown column {key!r}")
+            elif str(note.get("marker", "")) not in headers[key]:
+                add(("patients", "footnotes", i, "applies_to", j),
+                    f"column {key!r} (header {headers[key]!r}) does not carry the marker "
+                    f"{note.get('marker')!r}")
     ids = set()
     for i, row in enumerate(rows):
         if row.get("id") in ids:

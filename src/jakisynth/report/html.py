@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from ..stats import format as fmt
 from ..evidence.series import as_series
+from ..stats import format as fmt
 from ..synthesis.analysis import PlanResults
 
 MEASURE = {"logit": "logit (log odds)", "ft": "Freeman-Tukey double arcsine",
@@ -66,7 +66,7 @@ def _frame_rows(frame):
     return {"columns": list(frame.columns), "rows": rows}
 
 
-def render_report(*, plan_results: PlanResults, studies: dict[str, dict], tables: dict,
+def render_report(*, plan_results: PlanResults, studies: dict[str, dict], sof=None, tables: dict,
                   figures: dict[str, bytes], consistency, evidence_version: str,
                   software: dict[str, str]) -> str:
     """The report's HTML (see the module docstring)."""
@@ -78,7 +78,7 @@ def render_report(*, plan_results: PlanResults, studies: dict[str, dict], tables
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=True)
     env.filters.update(pct=fmt.percent, num=fmt.number, pvalue=fmt.p_value, tau2=fmt.tau2,
-                       sentence=fmt.sentence, ci_label=fmt.ci_label)
+                       sentence=fmt.sentence, lcfirst=fmt.lcfirst, ci_label=fmt.ci_label)
     template = env.from_string(resources.files("jakisynth.report").joinpath(
         "templates/report.html.j2").read_text("utf-8"))
     plan = plan_results.plan
@@ -90,7 +90,10 @@ def render_report(*, plan_results: PlanResults, studies: dict[str, dict], tables
                 flagged.append(record)
     labels = {sid: as_series(sid, s).label for sid, s in studies.items()}
     return template.render(
-        plan=plan, results=plan_results, analyses=plan_results.analyses,
+        plan=plan, results=plan_results, analyses=plan_results.analyses, sof=sof,
+        direct_labels=[labels[c.study] for c in plan.primary.series],
+        indirect=[(labels[sid], plan.directness_of(sid).reason) for sid in plan.indirect
+                  if sid in labels],
         model_text=model_text, labels=labels, studies=studies,
         figures={name: _svg_inline(name, svg) for name, svg in sorted(figures.items())},
         tables={name: _frame_rows(frame) for name, frame in sorted(tables.items())},

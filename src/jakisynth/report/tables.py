@@ -8,18 +8,35 @@ from __future__ import annotations
 from ..evidence.series import NOT_REPORTED, as_series
 from ..evidence.series import block_value as _value
 from ..synthesis.analysis import PlanResults
-from ..synthesis.prior_therapy import agents_per_patient, prior_therapy_long, prior_therapy_table
+from ..synthesis.constructs import constructs_table, directness_table
+from ..synthesis.harms import harms_table
+from ..synthesis.prior_therapy import (
+    agents_per_patient,
+    concomitant_long,
+    prior_therapy_long,
+    prior_therapy_table,
+)
 
 
-def build_tables(results: PlanResults, studies: dict[str, dict]) -> dict:
-    tables = {
+def build_tables(results: PlanResults, studies: dict[str, dict], sof=None) -> dict:
+    """Every table; ``sof`` (a certainty.SummaryOfFindings) comes first when given."""
+    tables = {}
+    if sof is not None:
+        tables["summary_of_findings"] = ("Summary of findings (GRADE)", sof.to_frame())
+    tables.update({
         "pooled_analyses": ("Pooled analyses", pooled_analyses_table(results)),
+        "directness": ("Directness of each series to the question", directness_table(results.plan, studies)),
+        "outcome_constructs": ("Outcome constructs: definition, time point, assessor, co-interventions",
+                               constructs_table(results.plan, studies)),
         "study_characteristics": ("Study characteristics", study_characteristics_table(studies, results)),
         "prior_therapy": ("Prior therapies by series", prior_therapy_table(studies)),
         "prior_therapy_long": ("Prior therapies (tidy)", prior_therapy_long(studies)),
         "prior_agents_per_patient": ("Number of prior agents per patient", agents_per_patient(studies)),
+        "concomitant_therapy": ("Concomitant (co- or rescue) therapies, not prior therapies",
+                                concomitant_long(studies)),
         "risk_of_bias": ("Risk of bias (JBI checklist for case series)", risk_of_bias_table(studies)),
-    }
+        "harms": ("Harms by series (not reported is not zero)", harms_table(results.harms)),
+    })
     for sid, sg in results.subgroups:
         frame = sg.to_frame()
         frame["Q_between"] = sg.Q_between

@@ -73,3 +73,8 @@ def ci_label(level: float = 0.95) -> str:
 def sentence(text: str) -> str:
     """Upper-case the first letter only (Jinja's ``capitalize`` lower-cases the rest)."""
     return text[:1].upper() + text[1:]
+
+
+def lcfirst(text: str) -> str:
+    """Lower-case the first letter only ("Remission of the irAE" -> "remission of the irAE")."""
+    return text[:1].lower() + text[1:]

@@ -18,7 +18,7 @@ from .format import number as _fmt
 from .format import percent as _pct
 
 
-def _num(value):
+def json_float(value):
     """Plain float (or None) for dicts; refuses NaN so it never leaves the engine silently."""
     if value is None:
         return None
@@ -40,7 +40,7 @@ class ModelScale:
     pi_upper: float | None
 
     def to_dict(self) -> dict:
-        return {k: _num(v) for k, v in asdict(self).items()}
+        return {k: json_float(v) for k, v in asdict(self).items()}
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class Heterogeneity:
     Q_pvalue: float
 
     def to_dict(self) -> dict:
-        out = {k: _num(v) for k, v in asdict(self).items()}
+        out = {k: json_float(v) for k, v in asdict(self).items()}
         out["df"] = int(self.df)
         return out
 
@@ -89,7 +89,7 @@ class ModelFit:
         return {
             "k": self.k, "random": self.random.to_dict(), "common": self.common.to_dict(),
             "heterogeneity": self.heterogeneity.to_dict(),
-            "weights": [_num(w) for w in self.weights], "tau2_method": self.tau2_method,
+            "weights": [json_float(w) for w in self.weights], "tau2_method": self.tau2_method,
             "ci_method": self.ci_method, "level": self.level, "converged": self.converged,
             "warnings": self.warnings, "caveats": [c.to_dict() for c in self.caveats],
         }
@@ -109,8 +109,8 @@ class StudyProportion:
 
     def to_dict(self) -> dict:
         return {"study": self.study, "events": int(self.events), "total": int(self.total),
-                "proportion": _num(self.proportion), "ci_lower": _num(self.ci_lower),
-                "ci_upper": _num(self.ci_upper)}
+                "proportion": json_float(self.proportion), "ci_lower": json_float(self.ci_lower),
+                "ci_upper": json_float(self.ci_upper)}
 
 
 @dataclass(frozen=True)
@@ -165,15 +165,15 @@ class PooledProportion:
 
     def to_dict(self) -> dict:
         h = self.heterogeneity
-        weights = None if self.method == "glmm" else [_num(w) for w in self.weights]
+        weights = None if self.method == "glmm" else [json_float(w) for w in self.weights]
         return {
             "k": self.k,
-            "estimate": _num(self.estimate), "ci_lower": _num(self.ci_lower),
-            "ci_upper": _num(self.ci_upper), "pi_lower": _num(self.pi_lower),
-            "pi_upper": _num(self.pi_upper),
-            "tau2": _num(h.tau2), "tau2_ci_lower": _num(h.tau2_ci_lower),
-            "tau2_ci_upper": _num(h.tau2_ci_upper), "I2": _num(h.I2), "H2": _num(h.H2),
-            "Q": _num(h.Q), "Q_df": int(h.df), "Q_pvalue": _num(h.Q_pvalue),
+            "estimate": json_float(self.estimate), "ci_lower": json_float(self.ci_lower),
+            "ci_upper": json_float(self.ci_upper), "pi_lower": json_float(self.pi_lower),
+            "pi_upper": json_float(self.pi_upper),
+            "tau2": json_float(h.tau2), "tau2_ci_lower": json_float(h.tau2_ci_lower),
+            "tau2_ci_upper": json_float(h.tau2_ci_upper), "I2": json_float(h.I2), "H2": json_float(h.H2),
+            "Q": json_float(h.Q), "Q_df": int(h.df), "Q_pvalue": json_float(h.Q_pvalue),
             "weights": weights,
             "transformed": self.transformed.to_dict(),
             "studies": [s.to_dict() for s in self.studies],

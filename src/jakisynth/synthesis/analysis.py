@@ -62,6 +62,7 @@ class PlanResults:
     subgroups: tuple[tuple[str, SubgroupAnalysis], ...]
     leave_one_out: LeaveOneOut | None
     cumulative: Cumulative | None
+    harms: tuple = ()  # harms.HarmResult per harm outcome of the question
 
     @property
     def primary(self) -> AnalysisResult:
@@ -71,7 +72,8 @@ class PlanResults:
         return {"analyses": [a.to_dict() for a in self.analyses],
                 "subgroups": {sid: s.to_dict() for sid, s in self.subgroups},
                 "leave_one_out": None if self.leave_one_out is None else self.leave_one_out.to_dict(),
-                "cumulative": None if self.cumulative is None else self.cumulative.to_dict()}
+                "cumulative": None if self.cumulative is None else self.cumulative.to_dict(),
+                "harms": [h.to_dict() for h in self.harms]}
 
 
 def pooled_rows(spec: AnalysisSpec, studies: dict[str, dict], order: list[str]) -> list[PooledRow]:
@@ -162,4 +164,7 @@ def _run_plan(plan: AnalysisPlan, studies: dict[str, dict]) -> PlanResults:
         args = _fit(primary.spec, rows)
         keys = [r.publication_date for r in rows]
         cum = cumulative(args.pop("events"), args.pop("totals"), keys, **args)
-    return PlanResults(plan, tuple(analyses), tuple(subgroups), loo, cum)
+    from .harms import synthesise_harms
+
+    return PlanResults(plan, tuple(analyses), tuple(subgroups), loo, cum,
+                       synthesise_harms(plan, studies, order))

@@ -161,3 +161,25 @@ def agents_per_patient(studies: dict[str, dict]):
                      "median": statistics.median(per_patient),
                      "min": min(per_patient), "max": max(per_patient)})
     return pd.DataFrame(rows, columns=["study", "patients", "mean", "sd", "median", "min", "max"])
+
+
+def concomitant_long(studies: dict[str, dict]):
+    """Tidy table of concomitant (co- or rescue) therapies, ``intervention.concomitant``: given
+    with or after the JAK inhibitor, so never counted as prior therapies. Columns: study, drug,
+    class, scope, count, total, text, source ("not reported" stays distinct from 0)."""
+    import pandas as pd
+
+    rows = []
+    for sid in sorted(studies):
+        items = studies[sid].get("intervention", {}).get("concomitant")
+        for item in items if isinstance(items, list) else []:
+            drug = item.get("drug", "")
+            info = DRUGS.get(drug)
+            rows.append({"study": sid, "drug": drug or NOT_REPORTED,
+                         "class": info.drug_class if info else "",
+                         "scope": item.get("scope", "all"),
+                         "count": item.get("count", NOT_REPORTED),
+                         "total": item.get("total", NOT_REPORTED), "text": item.get("text", ""),
+                         "source": item.get("location", "derived")})
+    return pd.DataFrame(rows, columns=["study", "drug", "class", "scope", "count", "total",
+                                       "text", "source"])
