@@ -155,34 +155,44 @@ def _figures(results, studies, outputs: OutputSet, out_dir: Path, keys: dict) ->
     return svgs
 
 
-_PENDING: list = []  # figure specs handed to forked workers (lambdas cannot be pickled)
+def _render_one(spec) -> dict[str, bytes]:
+    """Draw ``spec`` and render it in every format (a top-level function of a picklable
+    argument: runs in a spawned or forkserver worker)."""
+    from .report.figure_base import figure_bytes
+    from .report.figures import draw
 
-
-def _render_one(index: int) -> dict[str, bytes]:
-    from .report.plotting import figure_bytes
-
-    fig = _PENDING[index].draw()
+    fig = draw(spec)
     return {fmt: figure_bytes(fig, fmt) for fmt in FIGURE_FORMATS}
 
 
-def _render(specs) -> dict[str, dict[str, bytes]]:
-    """Draw and render figures, on two processes when there are several and fork is available
-    (the bytes do not depend on the process: rendering is deterministic)."""
+def _render(specs, progress=None) -> dict[str, dict[str, bytes]]:
+    """Draw and render figures, on two worker processes when there are several (a
+    ``forkserver`` context where the platform has one, else ``spawn``: no state is inherited,
+    so the bytes are those of a fresh process; rendering is deterministic). ``progress(done,
+    total)`` is called after each figure."""
     import multiprocessing
     import os
+    from concurrent.futures import ProcessPoolExecutor
 
-    global _PENDING
-    _PENDING = list(specs)
-    try:
-        workers = min(2, os.cpu_count() or 1, len(specs))
-        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                results = pool.map(_render_one, range(len(specs)), chunksize=1)
-        else:
-            results = [_render_one(i) for i in range(len(specs))]
-    finally:
-        _PENDING = []
-    return {spec.name: result for spec, result in zip(specs, results)}
+    specs = list(specs)
+    progress = progress or (lambda done, total: None)
+    workers = min(2, os.cpu_count() or 1, len(specs))
+    if workers < 2:
+        out = {}
+        for spec in specs:
+            out[spec.name] = _render_one(spec)
+            progress(len(out), len(specs))
+        return out
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload(["jakisynth.report.forest", "jakisynth.report.figures"])
+    out = {}
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        for spec, rendered in zip(specs, pool.map(_render_one, specs)):
+            out[spec.name] = rendered
+            progress(len(out), len(specs))
+    return out
 
 
 def _previous_manifest(out_dir: Path) -> dict:

@@ -73,3 +73,12 @@ def ci_label(level: float = 0.95) -> str:
 def sentence(text: str) -> str:
     """Upper-case the first letter only (Jinja's ``capitalize`` lower-cases the rest)."""
     return text[:1].upper() + text[1:]
+
+
+def in_sentence(text: str) -> str:
+    """A label inside a sentence: the first letter lower-cased unless the first word is an
+    acronym ('Condition treated' -> 'condition treated'; 'JAK inhibitor' stays)."""
+    first = text.split(" ", 1)[0]
+    if len(first) > 1 and first[:2].isupper():
+        return text
+    return text[:1].lower() + text[1:]
