@@ -55,7 +55,7 @@ def _cumulative(rows, title, level):
              f"{fmt.interval(r['ci_lower'], r['ci_upper'], 'meta')}" for r in rows]
     label_w = min(max(width(s) for s in labels + ["Study added (date)"]), MAX_LABEL_W)
     k_w = width("k = 000")
-    text_w = max(width(s) for s in texts + [head])
+    text_w = max([width(s) for s in texts] + [width(head, weight="bold")])
     plot_x = MARGIN + label_w + GAP + k_w + GAP + 0.1
     total_w = plot_x + PLOT_W + 0.1 + GAP + text_w + MARGIN
     any_pi = any(_has_pi(r) for r in rows)
