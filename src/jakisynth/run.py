@@ -146,13 +146,30 @@ def _figures(results, studies, outputs: OutputSet, out_dir: Path, keys: dict) ->
         keys[spec.name] = spec.key
         rendered[spec.name] = _cached_figure(out_dir, previous, spec.name, keys[spec.name])
     missing = [spec for spec in specs if rendered[spec.name] is None]
-    rendered.update(_render(missing))
+    rendered.update(_render(missing, _progress_line("drawing figures")))
     svgs = {}
     for spec in specs:
         for fmt in FIGURE_FORMATS:
             outputs.add(f"figures/{spec.name}.{fmt}", rendered[spec.name][fmt])
         svgs[spec.name] = rendered[spec.name]["svg"]
     return svgs
+
+
+def _progress_line(what: str, stream=None):
+    """A callback ``(done, total)`` that keeps one line "what: done/total" up to date on
+    ``stream`` (stderr) when it is a terminal, and clears it at the end; None otherwise (a pipe,
+    a log file or CI gets no progress output)."""
+    import sys
+
+    stream = stream or sys.stderr
+    if not getattr(stream, "isatty", lambda: False)():
+        return None
+
+    def progress(done: int, total: int) -> None:
+        line = f"{what}: {done}/{total}"
+        stream.write(f"\r{line}" if done < total else "\r" + " " * len(line) + "\r")
+        stream.flush()
+    return progress
 
 
 def _render_one(spec) -> dict[str, bytes]:
@@ -176,6 +193,8 @@ def _render(specs, progress=None) -> dict[str, dict[str, bytes]]:
 
     specs = list(specs)
     progress = progress or (lambda done, total: None)
+    if specs:
+        progress(0, len(specs))
     workers = min(2, os.cpu_count() or 1, len(specs))
     if workers < 2:
         out = {}
