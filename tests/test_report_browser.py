@@ -216,3 +216,16 @@ def screenshots(out_dir: Path = ROOT / "docs" / "screenshots") -> list[Path]:
 if __name__ == "__main__":
     for path in screenshots():
         print(path)
+
+
+def test_ci_installs_the_browser_then_runs_the_readme_test_command():
+    """CI always runs the browser test: .ci/run installs Debian's chromium and chromium-driver
+    when missing, then runs the README's test command verbatim."""
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = next(line for line in readme.splitlines()
+                   if line.startswith("python3 -m venv") and "pytest" in line)
+    lines = [line.strip() for line in ci.splitlines()]
+    assert lines[-1] == command
+    install = lines.index("apt-get update && apt-get install -y chromium chromium-driver")
+    assert install < len(lines) - 1
