@@ -56,10 +56,10 @@ def forest_plot(result: dict, *, title: str, subgroups: list[dict] | None = None
 
 def _columns(body: list[dict], ci_head: str, weighted: bool) -> dict:
     """x positions (inches) of the columns, from the widest text of each."""
+    # subgroup headings have a row of their own: they run on up to the CI column (as in meta
+    # and RevMan) and do not widen the study column
     label_w = min(MAX_LABEL_W, max([width("Study", weight="bold")]
-                                   + [width(r["label"]) for r in body if r["kind"] == "study"]
-                                   + [width(r["label"], weight="bold") for r in body
-                                      if r["kind"] == "group"]))
+                                   + [width(r["label"]) for r in body if r["kind"] == "study"]))
     n_w = max([width("Events/Total", weight="bold")]
               + [width(r["n"]) for r in body if r.get("n")])
     # pooled / PI labels (no events/total) may run on into the second column
@@ -76,6 +76,7 @@ def _columns(body: list[dict], ci_head: str, weighted: bool) -> dict:
     x["w_right"] = x["ci"] + ci_w + GAP + w_w
     x["width"] = (x["w_right"] if weighted else x["ci"] + ci_w) + MARGIN
     x["long_room"] = label_w + GAP + n_w
+    x["group_room"] = x["ci"] - GAP - MARGIN
     return x
 
 
@@ -146,7 +147,7 @@ def _draw_rows(canvas, ax, body, x, y_of) -> None:
         if kind == "blank":
             continue
         if kind == "group":
-            canvas.text(x["label"], y, base.shorten(r["label"], x["long_room"], "bold"),
+            canvas.text(x["label"], y, base.shorten(r["label"], x["group_room"], "bold"),
                         weight="bold")
             continue
         if kind == "note":
