@@ -52,3 +52,41 @@ def test_sections_numbers_warnings_and_provenance():
 def test_deterministic_no_dates():
     assert not re.search(r"20\d\d-\d\d-\d\dT\d\d:", REPORT)
     assert "Generated on" not in REPORT
+
+
+def test_one_capitalisation_style_and_vocabulary_labels():
+    assert ">Subgroups by JAK inhibitor</h3>" in REPORT
+    assert ">Subgroups by condition treated</h3>" in REPORT
+    assert "Subgroups by jak inhibitor" not in REPORT and "by Condition treated" not in REPORT
+    assert "Tofacitinib: " in REPORT  # subgroup values by their vocabulary name
+    assert "mycophenolate_mofetil" not in REPORT
+
+
+def test_captions_say_what_is_drawn():
+    glmm = REPORT.split('id="fig-glmm"')[1].split("</figure>")[0]
+    assert "sized by study size (the GLMM has no study weights)" in glmm
+    primary = REPORT.split('id="fig-primary"')[1].split("</figure>")[0]
+    assert "sized by weight" in primary and "white: common effect" in primary
+    assert "red bar: prediction interval" in primary
+
+
+def test_consistency_verdicts_carry_their_reason():
+    flagged = REPORT.split(">Consistency of the reported statistics</h2>")[1]
+    assert "<th>Why</th>" in flagged
+    assert "<td>test named in Methods does not reproduce; signed-rank does</td>" in flagged
+
+
+def test_numeric_headers_are_marked_like_their_cells():
+    """Every column whose cells are all numeric (td.n) has a th.n header (the browser test checks
+    the computed alignment)."""
+    tables = re.findall(r"<table>.*?</table>", REPORT, flags=re.S)
+    assert len(tables) >= 8
+    for table in tables:
+        heads = re.findall(r"<th( class=\"n\")?>", table.split("</thead>")[0])
+        body = table.split("<tbody>")[1] if "<tbody>" in table else ""
+        rows = [re.findall(r"<td( class=\"n\")?>(.*?)</td>", r, flags=re.S)
+                for r in re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)]
+        for i, head in enumerate(heads):
+            cells = [r[i] for r in rows if i < len(r) and r[i][1].strip()]
+            if cells and all(c[0] for c in cells):
+                assert head, (i, table[:120])
