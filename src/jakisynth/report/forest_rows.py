@@ -49,7 +49,7 @@ def heterogeneity_text(result: dict) -> str:
     if result.get("tau2") is not None:
         parts.append(f"τ² = {fmt.tau2(result['tau2'])}")
     if result.get("I2") is not None:
-        parts.append(f"I² = {result['I2']:.1f}%")
+        parts.append(f"I² = {fmt.share(result['I2'])}")
     if result.get("Q_pvalue") is not None:
         parts.append(f"Q p = {fmt.p_value(result['Q_pvalue'])}")
     return "Heterogeneity: " + ("; ".join(parts) if parts else "not available")
@@ -59,7 +59,7 @@ def subgroup_test_text(test: dict) -> str:
     """'Test for subgroup differences: Q = 1.23, df = 1, p = 0.27' (meta's 'test.subgroup')."""
     if test.get("Q") is None or test.get("p") is None:
         return "Test for subgroup differences: not available"
-    return (f"Test for subgroup differences: Q = {test['Q']:.2f}, df = {int(test['df'])}, "
+    return (f"Test for subgroup differences: Q = {fmt.number(test['Q'], 2)}, df = {int(test['df'])}, "
             f"p = {fmt.p_value(test['p'])}")
 
 
@@ -120,7 +120,7 @@ def block_rows(result: dict, label: str, overall: bool, common: bool) -> list[di
             "kind": "study", "label": str(s["study"]),
             "n": f"{int(s['events'])}/{int(s['total'])}",
             "ci": _estimate_text(s["proportion"], s["ci_lower"], s["ci_upper"]),
-            "weight": "" if w is None else f"{w:.1f}%",
+            "weight": "" if w is None else fmt.share(w),
             "est": s["proportion"], "lo": s["ci_lower"], "hi": s["ci_upper"],
             "rel": 1.0 if not top else math.sqrt(max(sizes[i], 0.0) / top),
         })
@@ -132,7 +132,7 @@ def block_rows(result: dict, label: str, overall: bool, common: bool) -> list[di
                      "est": c["estimate"], "lo": c["ci_lower"], "hi": c["ci_upper"]})
     rows.append({"kind": "pooled", "label": label, "n": "",
                  "ci": _estimate_text(result["estimate"], result["ci_lower"], result["ci_upper"]),
-                 "weight": "100.0%" if weights is not None else "", "bold": overall,
+                 "weight": fmt.share(100.0) if weights is not None else "", "bold": overall,
                  "est": result["estimate"], "lo": result["ci_lower"], "hi": result["ci_upper"]})
     if has_prediction_interval(result):
         rows.append({"kind": "pi", "label": "Prediction interval", "n": "",

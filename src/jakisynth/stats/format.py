@@ -19,6 +19,13 @@ def percent(value, digits: int = 1, sign: bool = True) -> str:
     return f"{100 * value:.{digits}f}" + ("%" if sign else "")
 
 
+def share(value, digits: int = 1) -> str:
+    """A quantity already in percent (a weight, I²): 34.52 -> '34.5%'."""
+    if value is None:
+        return NA
+    return f"{value:.{digits}f}%"
+
+
 def number(value, digits: int = 4) -> str:
     """A number with ``digits`` decimals; integers as they are."""
     if value is None:
