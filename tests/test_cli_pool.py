@@ -28,7 +28,8 @@ def test_json_equals_the_api(tmp_path):
 def test_readable_table(tmp_path):
     result, _ = run(tmp_path, "x,n\n4,10\n6,12\n", "--events", "x", "--total", "n")
     assert result.exit_code == 0
-    assert "Row 2" in result.output and "k = 2 < 5" in result.output
+    assert "Study 1" in result.output and "Study 2" in result.output  # metafor's labels
+    assert "k = 2 < 5" in result.output
 
 
 @pytest.mark.parametrize("text,args,message", [
@@ -54,3 +55,43 @@ def test_missing_file(tmp_path):
                                        "--total", "n"])
     assert result.exit_code == 1
     assert result.output.strip().endswith("nope.csv: no such file")
+
+
+def test_columns_named_events_total_and_study_are_the_defaults(tmp_path):
+    """`jakisynth pool small.csv` needs no option when the columns are named events, total and
+    study; the result goes to stdout, and nothing but warnings to stderr."""
+    result, _ = run(tmp_path, "study,events,total\nLiu 2024,47,53\nWang 2023,3,3\n", "--json")
+    assert result.exit_code == 0, result.output
+    d = json.loads(result.stdout)
+    api = pool_proportions([47, 3], [53, 3], studies=["Liu 2024", "Wang 2023"]).to_dict()
+    assert d == json.loads(json.dumps(api))
+    assert [s["study"] for s in d["studies"]] == ["Liu 2024", "Wang 2023"]
+    result, _ = run(tmp_path, "events,total\n4,10\n")  # no study column
+    assert result.exit_code == 0 and "Study 1" in result.stdout and not result.stderr
+
+
+def test_single_study_prints_no_q_p_value_and_no_prediction_interval(tmp_path):
+    """k = 1: Q on 0 df has no p value, and there is no prediction interval (R meta: NA)."""
+    result, _ = run(tmp_path, "events,total\n47,53\n")
+    assert result.exit_code == 0, result.output
+    assert "prediction interval NA" in result.stdout and "(df = 0, p = NA)" in result.stdout
+    result, _ = run(tmp_path, "events,total\n47,53\n", "--json")
+    d = json.loads(result.stdout)
+    assert d["Q_pvalue"] is None and d["pi_lower"] is None and d["pi_upper"] is None
+
+
+def test_every_option_has_help_and_summaries_are_whole():
+    runner = CliRunner()
+    top = runner.invoke(main, ["--help"]).output
+    assert "..." not in top.split("Commands:")[1]  # no summary cut
+    for command in ("validate", "pool", "run", "check", "new"):
+        assert command in top
+    import click
+
+    ctx = click.Context(main)
+    for name, command in main.commands.items():
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, f"{name} {param.opts[0]} has no help line"
+        assert "..." not in command.get_short_help_str(limit=60), name
+    del ctx

@@ -38,7 +38,7 @@ def test_a_committed_figure_redrawn_from_scratch_is_byte_identical():
     import json
 
     from jakisynth.synthesis.analysis import run_plan
-    from jakisynth.report.figures import figure_specs
+    from jakisynth.report.figures import draw, figure_specs
     from jakisynth.evidence.plan import load_plan
     from jakisynth.report.plotting import figure_bytes
     from jakisynth.evidence.validate import load_evidence
@@ -49,6 +49,6 @@ def test_a_committed_figure_redrawn_from_scratch_is_byte_identical():
     spec = next(s for s in figure_specs(results, studies) if s.name == "forest_primary")
     manifest = json.loads((ROOT / "outputs/manifest.json").read_text())
     assert manifest["figure_keys"]["forest_primary"] == spec.key
-    fig = spec.draw()
+    fig = draw(spec)
     for fmt in ("png", "svg", "pdf"):
         assert figure_bytes(fig, fmt) == (ROOT / f"outputs/figures/forest_primary.{fmt}").read_bytes()

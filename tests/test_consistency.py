@@ -1,5 +1,7 @@
 """Consistency checks on constructed cases: true positives and true negatives for each check."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -187,3 +189,19 @@ def test_fisher_enumerates_every_table_with_the_margins():
     assert fisher_rxc([[3, 1], [1, 3]]) == pytest.approx(
         stats.fisher_exact([[3, 1], [1, 3]]).pvalue, rel=1e-12)
     assert fisher_rxc([[3, 1, 2]]) is None
+
+
+def test_every_verdict_has_a_short_reason_and_p_values_name_the_test_that_reproduces():
+    """A row whose recomputed value equals the reported one but reads "inconsistent" (the paper's
+    named test does not give it) says why in its reason column, not only in the long detail."""
+    from jakisynth.evidence.validate import load_evidence
+    from jakisynth.synthesis.consistency import COLUMNS, check_evidence
+
+    frame = check_evidence(load_evidence(Path(__file__).parents[1] / "evidence")).to_frame()
+    assert list(frame.columns) == list(COLUMNS) and "reason" in COLUMNS
+    assert (frame["reason"].str.len() > 0).all() and (frame["reason"].str.len() <= 70).all()
+    row = frame[frame["quantity"] == "cdm_cdasi_p"].iloc[0]
+    assert (row["reported"], row["recomputed"], row["verdict"]) == ("0.0625", "0.0625", "inconsistent")
+    assert row["reason"] == "test named in Methods does not reproduce; signed-rank does"
+    rounding = frame[frame["verdict"] == "rounding"]
+    assert set(rounding["reason"]) == {"one unit off so that the category adds up to 100%"}

@@ -22,3 +22,10 @@ def test_percent_number_and_intervals():
 def test_labels_follow_the_level():
     assert [fmt.ci_label(v) for v in (0.95, 0.9, 0.995)] == ["95% CI", "90% CI", "99.5% CI"]
     assert fmt.sentence("subgroups by JAK inhibitor") == "Subgroups by JAK inhibitor"
+
+
+def test_share_and_in_sentence():
+    assert [fmt.share(v) for v in (34.52, 100.0, None)] == ["34.5%", "100.0%", fmt.NA]
+    assert fmt.in_sentence("Condition treated") == "condition treated"
+    assert fmt.in_sentence("JAK inhibitor") == "JAK inhibitor"
+    assert fmt.in_sentence("IL-6 inhibitor") == "IL-6 inhibitor"

@@ -98,10 +98,10 @@ def test_concomitant_therapies_are_tabulated_apart_from_prior_therapies():
     root = Path(__file__).resolve().parent.parent
     studies = {sid: item.data for sid, item in load_evidence(root / "evidence").items()}
     concomitant = concomitant_long(studies)
-    liu = concomitant[(concomitant.study == "liu2024") & (concomitant.scope == "all")]
-    assert dict(zip(liu.drug, liu["count"])) == {
-        "ivig": 30, "tocilizumab": 2, "abatacept": 1, "plasma_exchange": 2, "cyclosporine": 2,
-        "hydroxychloroquine": 2, "tacrolimus": 1, "mycophenolate_mofetil": 1}
+    liu = concomitant[(concomitant.study == "Liu 2024") & (concomitant.scope == "all")]
+    assert dict(zip(liu.therapy, liu["count"])) == {
+        "intravenous immunoglobulin": 30, "tocilizumab": 2, "abatacept": 1, "plasma exchange": 2,
+        "ciclosporin": 2, "hydroxychloroquine": 2, "tacrolimus": 1, "mycophenolate mofetil": 1}
     prior = prior_therapy_long(studies)
     assert set(prior[prior.study == "liu2024"].drug) == {"systemic_glucocorticoid"}
     wang = prior[prior.study == "wang2023"]

@@ -108,9 +108,12 @@ def test_to_frame_is_tidy():
 
 def _finite(result):
     d = result.to_dict()
-    values = [d[k] for k in ("estimate", "ci_lower", "ci_upper", "tau2", "I2", "H2", "Q",
-                             "Q_pvalue")]
-    return all(v is not None and math.isfinite(v) for v in values)
+    keys = ["estimate", "ci_lower", "ci_upper", "tau2", "I2", "H2", "Q"]
+    if d["k"] > 1:  # k = 1: no Q p value and no prediction interval (None, meta's NA)
+        keys += ["Q_pvalue", "pi_lower", "pi_upper"]
+    elif any(d[k] is not None for k in ("Q_pvalue", "pi_lower", "pi_upper")):
+        return False
+    return all(d[k] is not None and math.isfinite(d[k]) for k in keys)
 
 
 @pytest.mark.parametrize("transform", ["logit", "ft", "arcsine", "log", "raw"])
@@ -214,3 +217,15 @@ def test_random_counts_always_give_finite_results(studies, transform, tau2):
     d = result.to_dict()
     assert d["ci_lower"] <= d["estimate"] <= d["ci_upper"]
     json.dumps(d, allow_nan=False)
+
+
+@pytest.mark.parametrize("method", ["inverse", "glmm"])
+def test_single_study_has_no_q_p_value_and_no_prediction_interval(method):
+    """k = 1: Q = 0 on df = 0 but no p value, and no prediction interval (R meta: NA for
+    ``pval.Q`` and ``lower.predict``; metafor 3.8 prints p = 1 and PI = CI instead)."""
+    result = pool_proportions([5], [10], method=method)
+    d = result.to_dict()
+    assert d["k"] == 1 and d["Q_df"] == 0
+    assert d["Q_pvalue"] is None
+    assert d["pi_lower"] is None and d["pi_upper"] is None
+    assert "prediction interval NA" in str(result) and "p = NA" in str(result)

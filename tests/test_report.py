@@ -133,3 +133,41 @@ def test_report_shows_panel_overrides(tmp_path):
                          figures={}, consistency=None, evidence_version="x", software={})
     assert "Panel override</strong> of the rule's “serious”: registries searched" in html
     assert "The panel overrode 1 rating(s)" in html
+def test_one_capitalisation_style_and_vocabulary_labels():
+    from jakisynth.report.figures import subgroup_title
+
+    # the seed plan's only subgroup is the clinical scenario; the rule is checked on the others
+    assert ">Subgroups by clinical scenario</h3>" in REPORT
+    assert subgroup_title("JAK inhibitor") == "Subgroups by JAK inhibitor"
+    assert subgroup_title("Condition treated") == "Subgroups by condition treated"
+    assert "mycophenolate_mofetil" not in REPORT and ">ivig<" not in REPORT
+
+
+def test_captions_say_what_is_drawn():
+    glmm = REPORT.split('id="fig-glmm"')[1].split("</figure>")[0]
+    assert "sized by study size (the GLMM has no study weights)" in glmm
+    primary = REPORT.split('id="fig-primary"')[1].split("</figure>")[0]
+    assert "sized by weight" in primary and "white: common effect" in primary
+    assert "red bar: prediction interval" in primary
+
+
+def test_consistency_verdicts_carry_their_reason():
+    flagged = REPORT.split(">Consistency of the reported statistics</h2>")[1]
+    assert "<th>Why</th>" in flagged
+    assert "<td>test named in Methods does not reproduce; signed-rank does</td>" in flagged
+
+
+def test_numeric_headers_are_marked_like_their_cells():
+    """Every column whose cells are all numeric (td.n) has a th.n header (the browser test checks
+    the computed alignment)."""
+    tables = re.findall(r"<table>.*?</table>", REPORT, flags=re.S)
+    assert len(tables) >= 8
+    for table in tables:
+        heads = re.findall(r"<th( class=\"n\")?>", table.split("</thead>")[0])
+        body = table.split("<tbody>")[1] if "<tbody>" in table else ""
+        rows = [re.findall(r"<td( class=\"n\")?>(.*?)</td>", r, flags=re.S)
+                for r in re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)]
+        for i, head in enumerate(heads):
+            cells = [r[i] for r in rows if i < len(r) and r[i][1].strip()]
+            if cells and all(c[0] for c in cells):
+                assert head, (i, table[:120])

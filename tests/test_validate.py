@@ -65,14 +65,14 @@ def test_malformed_file_gives_exactly_one_problem(path):
 def test_valid_minimal_file_passes():
     result = run_validate(str(VALID))
     assert result.exit_code == 0, result.output
-    assert result.stdout == ""
-    assert result.stderr.strip() == "evidence valid: 1 file"
+    assert result.stdout.strip() == "evidence valid: 1 file"  # the result goes to stdout
+    assert result.stderr == ""
 
 
 def test_repository_evidence_is_valid():
     result = run_validate(str(ROOT / "evidence"))
     assert result.exit_code == 0, result.output
-    assert result.stderr.strip() == "evidence valid: 3 files and the analysis plan (analysis.yaml)"
+    assert result.stdout.strip() == "evidence valid: 3 files and the analysis plan (analysis.yaml)"
 
 
 @pytest.mark.parametrize("name", ["extraction.schema.json", "analysis.schema.json"])

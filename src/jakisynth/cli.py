@@ -20,7 +20,7 @@ def main() -> None:
     """Living evidence synthesis of small clinical case series."""
 
 
-@main.command()
+@main.command(short_help="Check extractions and the analysis plan; writes nothing.")
 @click.argument("path", default="evidence", type=click.Path())
 @click.option("--sources", type=click.Path(), default=None,
               help="Directory of source texts: every quote must occur in its source.")
@@ -33,17 +33,27 @@ def validate(path: str, sources: str | None) -> None:
     sys.exit(validate_command(path, sources, plan_check=plan_problems))
 
 
-@main.command()
+@main.command(short_help="Pool events/total of a CSV file (one row per study).")
 @click.argument("file", type=click.Path())
-@click.option("--events", "events_col", required=True, help="Column of event counts.")
-@click.option("--total", "total_col", required=True, help="Column of totals (patients).")
-@click.option("--study", "study_col", default=None, help="Column of study labels.")
+@click.option("--events", "events_col", default="events", show_default=True,
+              help="Column of event counts.")
+@click.option("--total", "total_col", default="total", show_default=True,
+              help="Column of totals (patients).")
+@click.option("--study", "study_col", default=None,
+              help="Column of study labels  [default: 'study' if the file has it, else "
+                   "Study 1, Study 2, ...]")
 @click.option("--method", type=click.Choice(options.METHODS), default="inverse",
-              show_default=True)
-@click.option("--transform", type=click.Choice(options.TRANSFORMS), default=None)
-@click.option("--tau2", type=click.Choice(options.TAU2_METHODS), default=None)
-@click.option("--ci", type=click.Choice(options.CI_METHODS), default=None)
-@click.option("--level", type=float, default=0.95, show_default=True)
+              show_default=True, help="inverse: inverse-variance random effects (rma); "
+              "glmm: random-intercept logistic model (rma.glmm).")
+@click.option("--transform", type=click.Choice(options.TRANSFORMS), default=None,
+              help="Scale the inverse-variance model pools on (escalc measure PLO, PFT, PAS, "
+                   "PLN, PR)  [default: logit]")
+@click.option("--tau2", type=click.Choice(options.TAU2_METHODS), default=None,
+              help="Estimator of tau2 (rma method)  [default: REML; not for glmm]")
+@click.option("--ci", type=click.Choice(options.CI_METHODS), default=None,
+              help="z: Wald CI; hk: Hartung-Knapp CI with t on k-1 df (rma test)  [default: z]")
+@click.option("--level", type=float, default=0.95, show_default=True,
+              help="Confidence level of the intervals.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result's to_dict() as JSON.")
 def pool(file, events_col, total_col, study_col, method, transform, tau2, ci, level, as_json):
     """Pool the proportions events/total of a CSV file (one row per study)."""
@@ -67,7 +77,7 @@ def pool(file, events_col, total_col, study_col, method, transform, tau2, ci, le
         click.echo(str(result))
 
 
-@main.command()
+@main.command(short_help="Validate, pool, write every table, figure and the report.")
 @click.option("--evidence", "evidence_dir", default="evidence", show_default=True,
               type=click.Path(), help="Evidence directory (extractions and analysis.yaml).")
 @click.option("--out", "out_dir", default="outputs", show_default=True, type=click.Path(),
@@ -92,7 +102,7 @@ def _refuse(err) -> None:
     sys.exit(1)
 
 
-@main.command()
+@main.command(short_help="Recompute every reported statistic; write consistency.csv.")
 @click.option("--evidence", "evidence_dir", default="evidence", show_default=True,
               type=click.Path(), help="Evidence directory.")
 @click.option("--out", "out_dir", default="outputs", show_default=True, type=click.Path(),
@@ -119,7 +129,7 @@ def check(evidence_dir: str, out_dir: str, strict: bool) -> None:
         sys.exit(1)
 
 
-@main.command()
+@main.command(short_help="Write a template extraction for a new series.")
 @click.argument("study_id", metavar="ID")
 @click.option("--evidence", "evidence_dir", default="evidence", show_default=True,
               type=click.Path(), help="Evidence directory.")

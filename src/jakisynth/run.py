@@ -151,7 +151,7 @@ def _figures(results, studies, outputs: OutputSet, out_dir: Path, keys: dict) ->
         keys[spec.name] = spec.key
         rendered[spec.name] = _cached_figure(out_dir, previous, spec.name, keys[spec.name])
     missing = [spec for spec in specs if rendered[spec.name] is None]
-    rendered.update(_render(missing))
+    rendered.update(_render(missing, _progress_line("drawing figures")))
     svgs = {}
     for spec in specs:
         for fmt in FIGURE_FORMATS:
@@ -160,34 +160,63 @@ def _figures(results, studies, outputs: OutputSet, out_dir: Path, keys: dict) ->
     return svgs
 
 
-_PENDING: list = []  # figure specs handed to forked workers (lambdas cannot be pickled)
+def _progress_line(what: str, stream=None):
+    """A callback ``(done, total)`` that keeps one line "what: done/total" up to date on
+    ``stream`` (stderr) when it is a terminal, and clears it at the end; None otherwise (a pipe,
+    a log file or CI gets no progress output)."""
+    import sys
+
+    stream = stream or sys.stderr
+    if not getattr(stream, "isatty", lambda: False)():
+        return None
+
+    def progress(done: int, total: int) -> None:
+        line = f"{what}: {done}/{total}"
+        stream.write(f"\r{line}" if done < total else "\r" + " " * len(line) + "\r")
+        stream.flush()
+    return progress
 
 
-def _render_one(index: int) -> dict[str, bytes]:
-    from .report.plotting import figure_bytes
+def _render_one(spec) -> dict[str, bytes]:
+    """Draw ``spec`` and render it in every format (a top-level function of a picklable
+    argument: runs in a spawned or forkserver worker)."""
+    from .report.figure_base import figure_bytes
+    from .report.figures import draw
 
-    fig = _PENDING[index].draw()
+    fig = draw(spec)
     return {fmt: figure_bytes(fig, fmt) for fmt in FIGURE_FORMATS}
 
 
-def _render(specs) -> dict[str, dict[str, bytes]]:
-    """Draw and render figures, on two processes when there are several and fork is available
-    (the bytes do not depend on the process: rendering is deterministic)."""
+def _render(specs, progress=None) -> dict[str, dict[str, bytes]]:
+    """Draw and render figures, on two worker processes when there are several (a
+    ``forkserver`` context where the platform has one, else ``spawn``: no state is inherited,
+    so the bytes are those of a fresh process; rendering is deterministic). ``progress(done,
+    total)`` is called after each figure."""
     import multiprocessing
     import os
+    from concurrent.futures import ProcessPoolExecutor
 
-    global _PENDING
-    _PENDING = list(specs)
-    try:
-        workers = min(2, os.cpu_count() or 1, len(specs))
-        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                results = pool.map(_render_one, range(len(specs)), chunksize=1)
-        else:
-            results = [_render_one(i) for i in range(len(specs))]
-    finally:
-        _PENDING = []
-    return {spec.name: result for spec, result in zip(specs, results)}
+    specs = list(specs)
+    progress = progress or (lambda done, total: None)
+    if specs:
+        progress(0, len(specs))
+    workers = min(2, os.cpu_count() or 1, len(specs))
+    if workers < 2:
+        out = {}
+        for spec in specs:
+            out[spec.name] = _render_one(spec)
+            progress(len(out), len(specs))
+        return out
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload(["jakisynth.report.forest", "jakisynth.report.figures"])
+    out = {}
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        for spec, rendered in zip(specs, pool.map(_render_one, specs)):
+            out[spec.name] = rendered
+            progress(len(out), len(specs))
+    return out
 
 
 def _previous_manifest(out_dir: Path) -> dict:

@@ -23,11 +23,18 @@ class CountTable:
     totals: list[int]
 
 
-def read_count_table(path, *, events: str, total: str, study: str | None = None) -> CountTable:
+DEFAULT_STUDY = "study"  # the column of study labels when none is named
+
+
+def read_count_table(path, *, events: str = "events", total: str = "total",
+                     study: str | None = None) -> CountTable:
     """Read a CSV with one row per study; raise :class:`InputError` naming file, line and column.
 
-    Checks: the file exists and is UTF-8 CSV with a header; the named columns exist; at least one
-    data row; every count is a whole number >= 0; events <= total; total > 0.
+    Columns: ``events`` and ``total`` (default: the columns named so); ``study`` labels the rows
+    (default: a column named ``study`` if there is one, else "Study 1", "Study 2", ... as
+    metafor and meta label unnamed studies). Checks: the file exists and is UTF-8 CSV with a
+    header; the named columns exist; at least one data row; every count is a whole number >= 0;
+    events <= total; total > 0.
     """
     file = str(path)
     try:
@@ -41,6 +48,8 @@ def read_count_table(path, *, events: str, total: str, study: str | None = None)
     if not rows:
         raise InputError(f"{file}: the file is empty")
     header = [h.strip() for h in rows[0]]
+    if study is None and DEFAULT_STUDY in header:
+        study = DEFAULT_STUDY
     columns = {}
     for option, name in (("--events", events), ("--total", total), ("--study", study)):
         if name is None:
@@ -62,7 +71,7 @@ def read_count_table(path, *, events: str, total: str, study: str | None = None)
         out_events.append(x)
         out_totals.append(n)
         name = row[columns["--study"]].strip() if "--study" in columns and columns["--study"] < len(row) else ""
-        out_study.append(name or f"Row {line}")
+        out_study.append(name or f"Study {line - 1}")
     return CountTable(file, out_study, out_events, out_totals)
 
 

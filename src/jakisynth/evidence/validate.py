@@ -267,7 +267,7 @@ def validate_command(path, sources, plan_check=None) -> int:
         print(f"{_plural(len(problems), 'problem')} in {_plural(files, 'file')}", file=sys.stderr)
         return 1
     plan = f" and the analysis plan ({PLAN_FILE})" if checked_plan else ""
-    print(f"evidence valid: {_plural(len(studies), 'file')}{plan}", file=sys.stderr)
+    print(f"evidence valid: {_plural(len(studies), 'file')}{plan}")  # the result: stdout
     return 0
 
 

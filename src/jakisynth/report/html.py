@@ -13,6 +13,8 @@ import re
 from ..evidence.series import as_series
 from ..stats import format as fmt
 from ..synthesis.analysis import PlanResults
+from .figures import group_label, subgroup_title
+from .forest_rows import has_prediction_interval, has_weights
 
 MEASURE = {"logit": "logit (log odds)", "ft": "Freeman-Tukey double arcsine",
            "arcsine": "arcsine square root", "log": "log", "raw": "untransformed proportion"}
@@ -56,14 +58,38 @@ def _svg_inline(name: str, svg: bytes) -> str:
     return text
 
 
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 def _frame_rows(frame):
+    """Rows of ``frame`` for a table (missing values as ""), its columns, and which columns are
+    numeric (every value a number or missing): their headers align right like their cells."""
     if frame is None:
         return None
     rows = []
     for record in frame.to_dict(orient="records"):
         rows.append({k: ("" if v is None or (isinstance(v, float) and v != v) else v)
                      for k, v in record.items()})
-    return {"columns": list(frame.columns), "rows": rows}
+    columns = list(frame.columns)
+    numeric = {c for c in columns if any(_is_number(r[c]) for r in rows)
+               and all(_is_number(r[c]) or r[c] == "" for r in rows)}
+    return {"columns": columns, "rows": rows, "numeric": numeric}
+
+
+def forest_caption(result: dict, subgroups=()) -> str:
+    """What a forest plot of ``result`` draws, in words (only what is drawn)."""
+    ci = fmt.ci_label(result.get("level") or 0.95)
+    sizes = ("sized by weight" if has_weights(result)
+             else "sized by study size (the GLMM has no study weights)")
+    parts = [f"Squares: series proportions with {result.get('study_ci', 'exact')} {ci}s, {sizes}",
+             f"diamonds: pooled estimates with their {ci} (white: common effect; filled: "
+             "random effects)" if result.get("common") else
+             f"diamond: pooled estimate with its {ci}"]
+    blocks = [result] + [r.to_dict() if hasattr(r, "to_dict") else r for r in subgroups]
+    if any(has_prediction_interval(b) for b in blocks):
+        parts.append("red bar: prediction interval (none for a single study)")
+    return "; ".join(parts) + "."
 
 
 def render_report(*, plan_results: PlanResults, studies: dict[str, dict], sof=None, tables: dict,
@@ -78,7 +104,8 @@ def render_report(*, plan_results: PlanResults, studies: dict[str, dict], sof=No
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=True)
     env.filters.update(pct=fmt.percent, num=fmt.number, pvalue=fmt.p_value, tau2=fmt.tau2,
-                       sentence=fmt.sentence, lcfirst=fmt.lcfirst, ci_label=fmt.ci_label)
+                       sentence=fmt.sentence, ci_label=fmt.ci_label, in_sentence=fmt.in_sentence,
+                       lcfirst=fmt.in_sentence)
     template = env.from_string(resources.files("jakisynth.report").joinpath(
         "templates/report.html.j2").read_text("utf-8"))
     plan = plan_results.plan
@@ -94,7 +121,9 @@ def render_report(*, plan_results: PlanResults, studies: dict[str, dict], sof=No
         direct_labels=[labels[c.study] for c in plan.primary.series],
         indirect=[(labels[sid], plan.directness_of(sid).reason) for sid in plan.indirect
                   if sid in labels],
-        model_text=model_text, labels=labels, studies=studies,
+        model_text=model_text, labels=labels, studies=studies, forest_caption=forest_caption,
+        subgroup_title=subgroup_title, group_label=group_label,
+        subgroup_by={s.id: s.by for s in plan.subgroups},
         figures={name: _svg_inline(name, svg) for name, svg in sorted(figures.items())},
         tables={name: _frame_rows(frame) for name, frame in sorted(tables.items())},
         flagged=flagged, verdict_counts=sorted(counts.items()),

@@ -19,6 +19,13 @@ def percent(value, digits: int = 1, sign: bool = True) -> str:
     return f"{100 * value:.{digits}f}" + ("%" if sign else "")
 
 
+def share(value, digits: int = 1) -> str:
+    """A quantity already in percent (a weight, I²): 34.52 -> '34.5%'."""
+    if value is None:
+        return NA
+    return f"{value:.{digits}f}%"
+
+
 def number(value, digits: int = 4) -> str:
     """A number with ``digits`` decimals; integers as they are."""
     if value is None:
@@ -75,6 +82,10 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def lcfirst(text: str) -> str:
-    """Lower-case the first letter only ("Remission of the irAE" -> "remission of the irAE")."""
+def in_sentence(text: str) -> str:
+    """A label inside a sentence: the first letter lower-cased unless the first word is an
+    acronym ('Condition treated' -> 'condition treated'; 'JAK inhibitor' stays)."""
+    first = text.split(" ", 1)[0]
+    if len(first) > 1 and first[:2].isupper():
+        return text
     return text[:1].lower() + text[1:]

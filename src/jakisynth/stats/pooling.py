@@ -11,6 +11,10 @@ formulas are metafor's ``rma.uni`` for the intercept-only model (Viechtbauer 201
   (metafor's ``predict.rma``); ``pi_df="k-2"`` gives t_{k-2} (Higgins et al. 2009, R's meta).
 - Q = Σ(y-μ̂_FE)²/v with p from χ²_{k-1}; I² = 100 τ̂²/(τ̂² + s²), H² = (τ̂² + s²)/s² with the
   typical within-study variance s² = (k-1)Σw/((Σw)² - Σw²), w = 1/v (metafor).
+- k = 1: no prediction interval and no Q p value (None). A test on 0 degrees of freedom and an
+  interval for a new study's effect need τ², which one study cannot estimate; R's meta gives NA
+  for both (``metaprop``: ``pval.Q``, ``lower.predict``), whereas metafor 3.8 prints
+  ``Q(df = 0) = 0, p-val = 1`` and a prediction interval equal to the CI.
 """
 
 from __future__ import annotations
@@ -79,7 +83,7 @@ def _fit(yi, vi, tau2_hat: float, ci: str, level: float, pi_df: str) -> ModelSca
     else:
         se = float(np.sqrt(1.0 / sw))
         crit = float(special.ndtri(1 - alpha / 2))
-    pi_crit = crit
+    pi_crit = crit if k > 1 else None  # k = 1: no prediction interval (meta: NA)
     if pi_df == "k-2":
         pi_crit = float(special.stdtrit(k - 2, 1 - alpha / 2)) if k > 2 else None
     if pi_crit is None:
@@ -102,7 +106,7 @@ def heterogeneity_statistics(yi, vi, tau2_hat: float, level: float,
     w = 1.0 / vi
     q = generalised_q(yi, vi, 0.0)
     df = k - 1
-    q_p = float(special.chdtrc(df, q)) if df > 0 else 1.0
+    q_p = float(special.chdtrc(df, q)) if df > 0 else None  # df = 0: no test (meta: NA)
     s2 = typical_variance(vi)
     i2 = 100 * tau2_hat / (s2 + tau2_hat)
     h2 = (s2 + tau2_hat) / s2

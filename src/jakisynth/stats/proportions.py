@@ -138,21 +138,28 @@ def _pool_glmm(x, n, labels, observed, ci, level, n_agq) -> PooledProportion:
     effects = effect_sizes(x, n, "logit")
     heterogeneity = heterogeneity_statistics(effects.yi, effects.vi, fit.tau2, level, tau2_ci=False)
     z = float(special.ndtri(1 - (1 - level) / 2))
-    half = z * (fit.tau2 + fit.se**2) ** 0.5
+    half = z * (fit.tau2 + fit.se**2) ** 0.5 if len(x) > 1 else None  # k = 1: no PI
     transformed = ModelScale(fit.estimate, fit.se, fit.ci_lower, fit.ci_upper,
-                             fit.estimate - half, fit.estimate + half)
+                             None if half is None else fit.estimate - half,
+                             None if half is None else fit.estimate + half)
     expit = special.expit
     caveats = list(fit.caveats)
     if 1 < len(x) < 5:
         caveats.append(few_studies_caveat(len(x)))
     return PooledProportion(
         k=len(x), estimate=float(expit(fit.estimate)), ci_lower=float(expit(fit.ci_lower)),
-        ci_upper=float(expit(fit.ci_upper)), pi_lower=float(expit(transformed.pi_lower)),
-        pi_upper=float(expit(transformed.pi_upper)), heterogeneity=heterogeneity,
+        ci_upper=float(expit(fit.ci_upper)), pi_lower=_expit_or_none(transformed.pi_lower),
+        pi_upper=_expit_or_none(transformed.pi_upper), heterogeneity=heterogeneity,
         transformed=transformed, studies=_study_rows(labels, observed, None), method="glmm",
         transform="logit", tau2_method="ML", ci_method="z", level=level,
         study_ci=observed.ci, common=None, converged=fit.converged, caveats=tuple(caveats),
         n_agq=n_agq)
+
+
+def _expit_or_none(value):
+    from scipy import special
+
+    return None if value is None else float(special.expit(value))
 
 
 __all__ = ["pool_proportions", "fit_proportions", "METHODS", "TRANSFORMS", "TAU2_METHODS", "CI_METHODS"]

@@ -54,7 +54,7 @@ class Heterogeneity:
     H2: float
     Q: float
     df: int
-    Q_pvalue: float
+    Q_pvalue: float | None  # None for k = 1 (no test on 0 degrees of freedom)
 
     def to_dict(self) -> dict:
         out = {k: json_float(v) for k, v in asdict(self).items()}
@@ -241,16 +241,18 @@ class PooledProportion:
             ci = f"[{_pct(s.ci_lower)}, {_pct(s.ci_upper)}]"
             lines.append(f"  {s.study:<{width}}  {f'{s.events}/{s.total}':>12}  {_pct(s.proportion):>10}"
                          f"  {ci:<18}{weight}")
+        pi = ("NA" if self.pi_lower is None
+              else f"[{_pct(self.pi_lower)}, {_pct(self.pi_upper)}]")
         lines += ["", f"  estimate {_pct(self.estimate)}  {pct} CI [{_pct(self.ci_lower)}, "
-                      f"{_pct(self.ci_upper)}]  prediction interval [{_pct(self.pi_lower)}, "
-                      f"{_pct(self.pi_upper)}]"]
+                      f"{_pct(self.ci_upper)}]  prediction interval {pi}"]
         if self.common is not None:
             lines.append(f"  common effect {_pct(self.common['estimate'])}  {pct} CI "
                          f"[{_pct(self.common['ci_lower'])}, {_pct(self.common['ci_upper'])}]")
         tau2_ci = ("CI not available" if h.tau2_ci_lower is None
                    else f"CI {_fmt(h.tau2_ci_lower)} to {_fmt(h.tau2_ci_upper)}")
         lines.append(f"  tau2 = {_fmt(h.tau2)} ({tau2_ci})"
-                     f"  I2 = {h.I2:.1f}%  H2 = {h.H2:.2f}  Q = {h.Q:.2f} (df = {h.df}, p = {_fmt(h.Q_pvalue)})")
+                     f"  I2 = {h.I2:.1f}%  H2 = {h.H2:.2f}  Q = {h.Q:.2f} (df = {h.df}, p = "
+                     f"{'NA' if h.Q_pvalue is None else _fmt(h.Q_pvalue)})")
         t = self.transformed
         lines.append(f"  model scale ({self.transform}): {_fmt(t.estimate)} (se {_fmt(t.se)})"
                      f" [{_fmt(t.ci_lower)}, {_fmt(t.ci_upper)}]")

@@ -68,6 +68,13 @@ def _emit_unique(fits) -> None:
     emit(list({(c.code, c.message): c for fit in fits for c in fit.caveats}.values()))
 
 
+def _records(frame) -> list[dict]:
+    """``frame``'s rows as dicts, with None where pandas holds NaN (a value that does not
+    exist, e.g. the prediction interval of a step with k = 1): JSON-ready."""
+    return [{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+            for row in frame.to_dict(orient="records")]
+
+
 def _summary_row(label: str, result: PooledProportion) -> dict:
     d = result.to_dict()
     return {"label": label, "k": d["k"], "estimate": d["estimate"], "ci_lower": d["ci_lower"],
@@ -180,7 +187,7 @@ class LeaveOneOut:
         return pd.DataFrame(rows).drop(columns="label")
 
     def to_dict(self) -> dict:
-        return {"full": self.full.to_dict(), "rows": self.to_frame().to_dict(orient="records")}
+        return {"full": self.full.to_dict(), "rows": _records(self.to_frame())}
 
     def __str__(self) -> str:
         lines = ["Leave-one-out:"]
@@ -222,7 +229,7 @@ class Cumulative:
         return pd.DataFrame(rows).drop(columns="label")
 
     def to_dict(self) -> dict:
-        return {"rows": self.to_frame().to_dict(orient="records")}
+        return {"rows": _records(self.to_frame())}
 
     def __str__(self) -> str:
         lines = ["Cumulative meta-analysis:"]

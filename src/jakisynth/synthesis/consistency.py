@@ -29,9 +29,15 @@ from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 import numpy as np
 
-COLUMNS = ("study", "location", "quantity", "reported", "recomputed", "verdict", "detail")
+COLUMNS = ("study", "location", "quantity", "reported", "recomputed", "verdict", "reason",
+           "detail")
 VERDICTS = ("consistent", "rounding", "inconsistent", "not_checkable")
 NOT_REPORTED = "not reported"
+#: the reason of a verdict when the check gives no more specific one
+REASONS = {"consistent": "reproduced at the printed precision",
+           "rounding": "one unit off so that the category adds up to 100%",
+           "inconsistent": "the extracted data do not reproduce it",
+           "not_checkable": "the data needed are not in the paper"}
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,7 @@ class ConsistencyRow:
     reported: str
     recomputed: str
     verdict: str
+    reason: str  # the verdict's reason in a few words (the detail gives every number)
     detail: str
 
 
@@ -322,9 +329,10 @@ class _Study:
     def raw(self, path: tuple, value) -> str:
         return self.loaded.raw.get(path, str(value))
 
-    def add(self, location, quantity, reported, recomputed, verdict, detail):
+    def add(self, location, quantity, reported, recomputed, verdict, detail, reason=None):
         self.rows.append(ConsistencyRow(self.sid, str(location), str(quantity), str(reported),
-                                        str(recomputed), verdict, detail))
+                                        str(recomputed), verdict, reason or REASONS[verdict],
+                                        detail))
 
     def patients(self, ids=None):
         patients = self.data.get("patients")
@@ -362,7 +370,8 @@ def _percentage(st: _Study, path, location, quantity, value, count, total, categ
                    f"no count printed; {', '.join(f'{k}/{total}' for k in achievable)} give {raw}%")
         else:
             st.add(location, quantity, f"{raw}%", "", "inconsistent",
-                   f"no count out of {total} gives {raw}% at {places} decimals")
+                   f"no count out of {total} gives {raw}% at {places} decimals",
+                   f"no count out of {total} gives it")
         return
     exact = 100 * count / total
     if matches(exact, raw):
@@ -370,7 +379,7 @@ def _percentage(st: _Study, path, location, quantity, value, count, total, categ
                f"{count}/{total}")
     else:
         st.add(location, quantity, f"{raw}%", f"{fmt(exact, places)}%", "inconsistent",
-               f"{count}/{total} = {exact:.4f}%{category_note}")
+               f"{count}/{total} = {exact:.4f}%{category_note}", "the count does not give it")
 
 
 def _check_reported(st: _Study):
@@ -461,7 +470,7 @@ def _median(st, s, path, location, quantity, raw):
             parts.append(f"no quantile definition (R types 1-9) gives {lower_raw}-{upper_raw} ({options})")
         ok = ok and bool(types)
     st.add(location, quantity, reported, recomputed, "consistent" if ok else "inconsistent",
-           "; ".join(parts))
+           "; ".join(parts), None if ok else "the patient rows do not reproduce it")
 
 
 def _p_value(st, s, path, location, quantity, raw, by_id):
@@ -495,6 +504,7 @@ def _p_value(st, s, path, location, quantity, raw, by_id):
                "the compared data are not in the paper" + (f" (test: {named})" if named != NOT_REPORTED else ""))
         return
     matching = [name for name, p in variants.items() if p_matches(p, raw, relation)]
+    reason = "no test variant reproduces it"
     listing = "; ".join(f"{name} {p:.4g}" for name, p in variants.items())
     if named_family is None:
         verdict = "consistent" if matching else "inconsistent"
@@ -507,11 +517,15 @@ def _p_value(st, s, path, location, quantity, raw, by_id):
             verdict = "inconsistent"
             detail = (f"named {named.replace('_', ' ')}, which gives none of it; only "
                       f"{', '.join(matching)} reproduces {reported} ({listing})")
+            others = " or ".join(dict.fromkeys(m.split(",")[0] for m in matching))
+            reason = f"test named in Methods does not reproduce; {others} does"
         else:
             verdict, detail = "inconsistent", f"no variant reproduces it ({listing})"
+            reason = "no test variant reproduces it"
     best = min(variants.values(), key=lambda p: abs(p - float(raw)))
     recomputed = fmt(best, max(decimals(raw), 3)) if relation == "=" else f"{best:.4g}"
-    st.add(location, quantity, reported, recomputed, verdict, detail)
+    st.add(location, quantity, reported, recomputed, verdict, detail,
+           reason if verdict == "inconsistent" else None)
 
 
 def _check_duplicates(st: _Study):
@@ -534,7 +548,8 @@ def _check_duplicates(st: _Study):
                 where += f" ({finest[2]} rounds to each printed value)"
         st.add("; ".join(e[0] for e in entries), f"{quantity} (reported in {len(entries)} places)",
                " / ".join(e[2] for e in entries), "", verdict,
-               ("the same value in every place: " if verdict == "consistent" else "different values: ") + where)
+               ("the same value in every place: " if verdict == "consistent" else "different values: ") + where,
+               "printed with different values in two places" if verdict == "inconsistent" else None)
 
 
 def _check_tables(st: _Study):
@@ -640,7 +655,8 @@ def _check_table_p(st: _Study, t: int, table: dict):
                    f"{table_counts.shape[0]} x {table_counts.shape[1]} table, which Methods allows, is not computed here")
         else:
             st.add(location, quantity, text, f"{best:.3g}", "inconsistent",
-                   f"neither test named in Methods reproduces it ({listing})")
+                   f"neither test named in Methods reproduces it ({listing})",
+                   "neither test named in Methods reproduces it")
 
 
 def _n(block):

@@ -165,8 +165,9 @@ def agents_per_patient(studies: dict[str, dict]):
 
 def concomitant_long(studies: dict[str, dict]):
     """Tidy table of concomitant (co- or rescue) therapies, ``intervention.concomitant``: given
-    with or after the JAK inhibitor, so never counted as prior therapies. Columns: study, drug,
-    class, scope, count, total, text, source ("not reported" stays distinct from 0)."""
+    with or after the JAK inhibitor, so never counted as prior therapies. Columns: study (label),
+    therapy (vocabulary name), class, scope, count, total, text, source ("not reported" stays
+    distinct from 0)."""
     import pandas as pd
 
     rows = []
@@ -175,11 +176,12 @@ def concomitant_long(studies: dict[str, dict]):
         for item in items if isinstance(items, list) else []:
             drug = item.get("drug", "")
             info = DRUGS.get(drug)
-            rows.append({"study": sid, "drug": drug or NOT_REPORTED,
+            rows.append({"study": as_series(sid, studies[sid]).label,
+                         "therapy": info.name if info else (drug or NOT_REPORTED),
                          "class": info.drug_class if info else "",
                          "scope": item.get("scope", "all"),
                          "count": item.get("count", NOT_REPORTED),
                          "total": item.get("total", NOT_REPORTED), "text": item.get("text", ""),
                          "source": item.get("location", "derived")})
-    return pd.DataFrame(rows, columns=["study", "drug", "class", "scope", "count", "total",
+    return pd.DataFrame(rows, columns=["study", "therapy", "class", "scope", "count", "total",
                                        "text", "source"])

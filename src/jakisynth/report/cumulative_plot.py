@@ -1,0 +1,107 @@
+"""The cumulative meta-analysis plot (drawing only, no statistics).
+
+Stage "report". One row per step (a series added, in order of publication), the pooled
+proportion after that step as a diamond with its CI, and the prediction interval as a thin red
+bar under it where the step has one (k > 1). R equivalent: ``forest(cumul(rma(...), order =
+date))`` (metafor) or ``forest(metacum(m, sortvar = date))`` (meta).
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..errors import InputError
+from ..stats import format as fmt
+from . import figure_base as base
+from .figure_base import FONT_SIZE, GAP, MARGIN, MAX_LABEL_W, PLOT_W, ROW_H, width
+
+NEEDED = ("added", "order_key", "k", "estimate", "ci_lower", "ci_upper")
+PI_COLOUR = "#B2182B"
+
+
+def cumulative_plot(rows, *, title: str, level: float = 0.95):
+    """Forest-style plot of a cumulative meta-analysis.
+
+    ``rows`` are the records of :meth:`jakisynth.stats.sensitivity.Cumulative.to_frame` (keys
+    ``added``, ``order_key``, ``k``, ``estimate``, ``ci_lower``, ``ci_upper``, optionally
+    ``pi_lower``, ``pi_upper``; None or NaN where a step has no prediction interval); a
+    DataFrame is accepted too. ``level`` labels the intervals. Nothing is computed.
+    """
+    if hasattr(rows, "to_dict"):
+        rows = rows.to_dict(orient="records")
+    if not isinstance(rows, list) or not rows:
+        raise InputError("rows: expected a non-empty list of cumulative steps")
+    missing = [c for c in NEEDED if any(c not in r for r in rows)]
+    if missing:
+        raise InputError(f"rows: missing column(s) {', '.join(missing)}")
+    return _cumulative([_clean(r) for r in rows], title, level)
+
+
+def _clean(row: dict) -> dict:
+    """The row with NaN (pandas' missing value) as None."""
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+
+
+def _has_pi(row: dict) -> bool:
+    return row.get("pi_lower") is not None and row.get("pi_upper") is not None
+
+
+@base.with_rc
+def _cumulative(rows, title, level):
+    ci = fmt.ci_label(level)
+    head = f"Proportion, % [{ci}]"
+    labels = [f"+ {r['added']} ({r['order_key']})" for r in rows]
+    texts = [f"{fmt.percent(r['estimate'], sign=False)} "
+             f"{fmt.interval(r['ci_lower'], r['ci_upper'], 'meta')}" for r in rows]
+    label_w = min(max(width(s) for s in labels + ["Study added (date)"]), MAX_LABEL_W)
+    k_w = width("k = 000")
+    text_w = max([width(s) for s in texts] + [width(head, weight="bold")])
+    plot_x = MARGIN + label_w + GAP + k_w + GAP + 0.1
+    total_w = plot_x + PLOT_W + 0.1 + GAP + text_w + MARGIN
+    any_pi = any(_has_pi(r) for r in rows)
+    note = (f"Each row: the model refitted with the series published up to that date. "
+            f"Diamond and black line: pooled estimate and {ci}"
+            + ("; red bar: prediction interval (none for k = 1)." if any_pi else "."))
+    note_lines = base.wrap(note, total_w - 2 * MARGIN, FONT_SIZE - 1, style="italic")
+    title_lines = base.title_lines(title, total_w - 2 * MARGIN)
+    title_h = base.title_height(title_lines)
+    body_h = (len(rows) + 1) * ROW_H
+    axis_h = 0.45
+    height = MARGIN + title_h + body_h + axis_h + (len(note_lines) + 1) * ROW_H + MARGIN
+    canvas = base.Canvas(total_w, height, "rows")
+    canvas.title(title_lines)
+    top = height - MARGIN - title_h
+    x_k, x_text = MARGIN + label_w + GAP, plot_x + PLOT_W + 0.1 + GAP
+    canvas.text(MARGIN, top - 0.5 * ROW_H, "Study added (date)", weight="bold")
+    canvas.text(x_k, top - 0.5 * ROW_H, "k", weight="bold")
+    canvas.text(x_text, top - 0.5 * ROW_H, head, weight="bold")
+    plot_bottom = top - body_h
+    ax = canvas.axes(plot_x, plot_bottom, PLOT_W, body_h - ROW_H)
+    base.percent_axis(ax, "Remission, % (cumulative pooled estimate)")
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    for i, (r, label, value) in enumerate(zip(rows, labels, texts)):
+        y = top - (i + 1.5) * ROW_H
+        canvas.text(MARGIN, y, base.shorten(label, label_w))
+        canvas.text(x_k, y, f"{r['k']}")
+        canvas.text(x_text, y, value)
+        _mark(ax, i, r)
+    for j, line in enumerate(note_lines):
+        canvas.text(MARGIN, MARGIN + (len(note_lines) - j - 0.5) * ROW_H, line,
+                    size=FONT_SIZE - 1, style="italic")
+    return canvas.fig
+
+
+def _mark(ax, i: int, r: dict) -> None:
+    """Row ``i``: CI line, diamond at the estimate, PI bar just under it (when given)."""
+    from matplotlib.patches import Polygon, Rectangle
+
+    lo, hi, est = 100 * r["ci_lower"], 100 * r["ci_upper"], 100 * r["estimate"]
+    ax.plot([lo, hi], [i, i], color="black", lw=1.0, clip_on=False, zorder=2)
+    half_w = 1.6  # percent points: a diamond of ~0.1 in on the 3 in axis
+    ax.add_patch(Polygon([(est - half_w, i), (est, i - 0.28), (est + half_w, i), (est, i + 0.28)],
+                         closed=True, facecolor="#08306B", edgecolor="none", zorder=3,
+                         clip_on=False))
+    if _has_pi(r):
+        pl, pu = 100 * r["pi_lower"], 100 * r["pi_upper"]
+        ax.add_patch(Rectangle((pl, i + 0.3), pu - pl, 0.12, facecolor=PI_COLOUR,
+                               edgecolor="none", zorder=2, clip_on=False))
