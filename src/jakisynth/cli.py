@@ -73,13 +73,15 @@ def pool(file, events_col, total_col, study_col, method, transform, tau2, ci, le
               type=click.Path(), help="Evidence directory (extractions and analysis.yaml).")
 @click.option("--out", "out_dir", default="outputs", show_default=True, type=click.Path(),
               help="Output directory.")
-def run(evidence_dir: str, out_dir: str) -> None:
+@click.option("--sources", type=click.Path(), default=None,
+              help="Directory of source texts: check quotes and add the full-text sweep to consistency.csv.")
+def run(evidence_dir: str, out_dir: str, sources: str | None) -> None:
     """Validate the evidence, pool, and write every table, figure and the report."""
     from .errors import EvidenceError
     from .run import run as run_synthesis
 
     try:
-        summary = run_synthesis(evidence_dir, out_dir)
+        summary = run_synthesis(evidence_dir, out_dir, sources)
     except EvidenceError as err:
         _refuse(err)
     click.echo(str(summary))
@@ -99,8 +101,11 @@ def _refuse(err) -> None:
 @click.option("--out", "out_dir", default="outputs", show_default=True, type=click.Path(),
               help="Output directory (writes consistency.csv there).")
 @click.option("--strict", is_flag=True, help="Exit 1 when any statistic is inconsistent.")
-def check(evidence_dir: str, out_dir: str, strict: bool) -> None:
-    """Recompute every reported statistic; write consistency.csv."""
+@click.option("--sources", type=click.Path(), default=None,
+              help="Directory of source texts: also sweep every numeric claim of each paper.")
+def check(evidence_dir: str, out_dir: str, strict: bool, sources: str | None) -> None:
+    """Recompute every reported statistic (and, with --sources, every numeric claim of the
+    source texts); write consistency.csv."""
     from pathlib import Path
 
     from .synthesis.consistency import check_evidence
@@ -110,10 +115,10 @@ def check(evidence_dir: str, out_dir: str, strict: bool) -> None:
     from .evidence.validate import load_evidence
 
     try:
-        studies = load_evidence(evidence_dir)
+        studies = load_evidence(evidence_dir, sources)
     except EvidenceError as err:
         _refuse(err)
-    report = check_evidence(studies)
+    report = check_evidence(studies, sources)
     atomic_write(Path(out_dir) / "consistency.csv", frame_to_csv(report.to_frame()).encode("utf-8"))
     click.echo(str(report))
     if strict and report.counts()["inconsistent"]:

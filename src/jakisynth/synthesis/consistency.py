@@ -45,6 +45,8 @@ class ConsistencyRow:
 @dataclass(frozen=True)
 class ConsistencyReport:
     rows: tuple[ConsistencyRow, ...]
+    sweep: tuple = ()  # SweepCounts per study, when the full-text sweep ran
+
 
     def to_frame(self):
         import pandas as pd
@@ -55,11 +57,15 @@ class ConsistencyReport:
         return {v: sum(1 for r in self.rows if r.verdict == v) for v in VERDICTS}
 
     def to_dict(self) -> dict:
-        return {"rows": [asdict(r) for r in self.rows], "counts": self.counts()}
+        return {"rows": [asdict(r) for r in self.rows], "counts": self.counts(),
+                "sweep": [c.to_dict() for c in self.sweep]}
 
     def __str__(self) -> str:
         counts = ", ".join(f"{k} {v}" for k, v in self.counts().items())
         lines = [f"Consistency check: {len(self.rows)} statistics ({counts})"]
+        for c in self.sweep:
+            lines.append(f"  full-text sweep, {c.study}: {c.read} claims read, {c.checked} checked, "
+                         f"{c.flagged} inconsistent, {c.rounding} rounding")
         for r in self.rows:
             if r.verdict in ("inconsistent", "rounding"):
                 lines.append(f"  {r.verdict}: {r.study} {r.location}: {r.quantity} reported "
@@ -186,9 +192,21 @@ def check_study(loaded) -> list[ConsistencyRow]:
     return st.rows
 
 
-def check_evidence(studies: dict) -> ConsistencyReport:
-    """All studies, sorted by study id."""
+def check_evidence(studies: dict, sources=None) -> ConsistencyReport:
+    """All studies, sorted by study id; with ``sources`` (the directory of source texts, as
+    ``jakisynth validate --sources``), the full-text sweep's rows follow each study's own
+    (:mod:`~jakisynth.synthesis.sweep`) and the report carries its counts."""
     rows = []
+    sweep_rows: dict[str, list] = {}
+    counts: tuple = ()
+    if sources is not None:
+        from .sweep import sweep_evidence
+
+        found, found_counts = sweep_evidence(studies, sources)
+        for row in found:
+            sweep_rows.setdefault(row.study, []).append(row)
+        counts = tuple(found_counts)
     for sid in sorted(studies):
         rows.extend(check_study(studies[sid]))
-    return ConsistencyReport(tuple(rows))
+        rows.extend(sweep_rows.get(sid, []))
+    return ConsistencyReport(tuple(rows), counts)
