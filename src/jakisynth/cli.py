@@ -74,7 +74,7 @@ def pool(file, events_col, total_col, study_col, method, transform, tau2, ci, le
 @click.option("--out", "out_dir", default="outputs", show_default=True, type=click.Path(),
               help="Output directory.")
 @click.option("--sources", type=click.Path(), default=None,
-              help="Directory of source texts: check quotes and add the full-text sweep to consistency.csv.")
+              help="Directory of source texts: add the full-text sweep to consistency.csv.")
 def run(evidence_dir: str, out_dir: str, sources: str | None) -> None:
     """Validate the evidence, pool, and write every table, figure and the report."""
     from .errors import EvidenceError
@@ -115,7 +115,7 @@ def check(evidence_dir: str, out_dir: str, strict: bool, sources: str | None) ->
     from .evidence.validate import load_evidence
 
     try:
-        studies = load_evidence(evidence_dir, sources)
+        studies = load_evidence(evidence_dir)
     except EvidenceError as err:
         _refuse(err)
     report = check_evidence(studies, sources)

@@ -71,14 +71,14 @@ def software_versions() -> dict[str, str]:
 def run(evidence_dir="evidence", out_dir="outputs", sources=None) -> RunSummary:
     """Run the synthesis; raise :class:`~jakisynth.errors.EvidenceError` on invalid evidence.
 
-    ``sources``: the directory of source texts. When given, every quote is checked against its
-    source (as ``validate --sources``) and the full-text sweep's rows join consistency.csv; when
-    not (the default), the outputs depend on the repository alone (docs/consistency.md)."""
+    ``sources``: the directory of source texts. When given, the full-text sweep's rows join
+    consistency.csv (the quotes are checked by ``validate --sources``); when not (the default),
+    the outputs depend on the repository alone (docs/consistency.md)."""
     from .synthesis.analysis import run_plan
     from .evidence.plan import load_plan
     from .evidence.validate import load_evidence
 
-    loaded = load_evidence(evidence_dir, sources)
+    loaded = load_evidence(evidence_dir)
     studies = {sid: item.data for sid, item in loaded.items()}
     plan = load_plan(evidence_dir, loaded)
     results = run_plan(plan, studies)

@@ -39,7 +39,7 @@ _ABSTRACT_PARTS = ("background", "objectives", "methods", "results", "conclusion
 _NOT_COUNT = {"grade", "grades", "stage", "stages", "type", "types", "day", "days", "week", "weeks",
               "month", "months", "year", "years", "fig", "fig.", "figure", "table", "cycle",
               "cycles", "dose", "doses", "line", "lines", "mg", "kg", "ml", "g", "version",
-              "phase", "level", "score", "ref", "reference", "aged", "age", "n", "p", "cohort"}
+              "phase", "level", "score", "ref", "reference", "aged", "age", "n", "p"}
 _NUMBER_WORD = "|".join(sorted(list(_WORDS) + list(_TENS) + [f"{t}-{u}" for t in _TENS for u in
                                                              list(_WORDS)[1:10]], key=len, reverse=True))
 _COUNT = rf"(\d+|{_NUMBER_WORD})"
