@@ -1,5 +1,7 @@
 """Consistency checks on constructed cases: true positives and true negatives for each check."""
 
+from pathlib import Path
+
 import pytest
 
 from jakisynth.synthesis.consistency import check_study
@@ -155,3 +157,20 @@ reported_statistics:
     # no id convention: a p value that names no statistic is not linked to the hazard ratio
     assert only(rows, "unlinked").verdict == "not_checkable"
     assert only(rows, "hr2").verdict == "inconsistent"
+
+
+def test_a_p_value_links_to_an_existing_statistic(tmp_path):
+    from jakisynth.evidence.validate import validate_paths
+
+    seed = (Path(__file__).resolve().parent.parent / "evidence" / "liu2024.yaml").read_text()
+    broken = seed.replace("statistic: text_hr_taper_failure,", "statistic: text_hr_taper,", 1)
+    assert broken != seed
+    (tmp_path / "liu2024.yaml").write_text(broken)
+    _, problems = validate_paths(tmp_path)
+    assert len(problems) == 1 and problems[0].path.endswith(".statistic")
+    assert "no other reported statistic with id 'text_hr_taper'" in problems[0].message
+    no_level = seed.replace("upper: 1.20, level: 95,", "upper: 1.20,", 1)
+    (tmp_path / "liu2024.yaml").write_text(no_level)
+    _, problems = validate_paths(tmp_path)
+    assert len(problems) == 1 and problems[0].message == "required field missing"
+    assert problems[0].path.endswith(".level")

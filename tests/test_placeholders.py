@@ -66,3 +66,18 @@ def test_new_hints_in_the_readme_command_form(tmp_path):
     assert "--evidence ev" in next_step_hint(tmp_path / "x.yaml", "ev")
     result = CliRunner().invoke(main, ["new", "smith2025", "--evidence", str(tmp_path)])
     assert result.exit_code == 0 and ".venv/bin/jakisynth validate" in result.output
+
+
+def test_vocab_lists_every_id_with_its_label():
+    from jakisynth.evidence import vocab
+
+    result = CliRunner().invoke(main, ["vocab"])
+    assert result.exit_code == 0
+    out = result.output
+    for d in vocab.DRUGS.values():
+        assert f"  {d.id}: {d.name}, " in out
+    for c in vocab.CONDITIONS.values():
+        assert f"  {c.id}: {c.label}, {c.group}" in out
+    for key, label in vocab.SCENARIOS.items():
+        assert f"  {key}: {label}" in out
+    assert "  irae: immune-related adverse events" in out

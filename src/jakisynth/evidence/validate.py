@@ -180,7 +180,23 @@ def cross_field_problems(loaded: Loaded) -> list[Problem]:
     _check_patients(d, n, add)
     _check_characteristics(d, scope_n, add)
     _check_derived(d, (), add)
+    _check_statistic_links(d, add)
     return problems
+
+
+def _check_statistic_links(d, add):
+    """A p value's ``statistic`` names a reported statistic of the same extraction."""
+    stats = d.get("reported_statistics") or []
+    kinds = {s.get("id"): s.get("kind") for s in stats if isinstance(s, dict)}
+    for i, s in enumerate(stats):
+        target = s.get("statistic") if isinstance(s, dict) else None
+        if target is None:
+            continue
+        if s.get("kind") != "p_value":
+            add(("reported_statistics", i, "statistic"), "only a p_value names the statistic it tests")
+        elif target not in kinds or target == s.get("id"):
+            add(("reported_statistics", i, "statistic"),
+                f"no other reported statistic with id {target!r} (ids: {', '.join(map(str, kinds))})")
 
 
 def _value(block):
