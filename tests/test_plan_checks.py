@@ -125,3 +125,12 @@ def test_decisions_are_checked(evidence):
         "    reason: \"x\"\n"))
     problems = _problems(evidence)
     assert any("overlaps[0].subset: required field missing" in p for p in problems), problems
+
+
+def test_without_a_plan_every_overlapping_pair_is_a_problem(evidence):
+    clone(evidence)
+    (evidence / "analysis.yaml").unlink()
+    result = CliRunner().invoke(main, ["validate", str(evidence)])
+    assert result.exit_code == 1
+    lines = [l for l in result.output.splitlines() if "may report the same patients" in l]
+    assert len(lines) == 1 and "analysis.yaml: overlaps: liu2024 and liu2025" in lines[0]

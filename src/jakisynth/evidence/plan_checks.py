@@ -70,7 +70,11 @@ def overlap_problems(loaded: Loaded, studies: dict) -> list[Problem]:
     data = {sid: item.data for sid, item in studies.items()}
     for overlap in find_overlaps(data):
         if overlap.pair not in decided:
-            add(("overlaps",) if "overlaps" in loaded.data else (),
-                f"{overlap}. Record the decision in the plan: overlaps: - {{series: [{overlap.a}, "
-                f"{overlap.b}], resolution: keep_both | keep_one | subset, keep: <id>, reason: ...}}")
+            line = loaded.line_of(("overlaps",)) if "overlaps" in loaded.data else None
+            problems.append(Problem(loaded.file, line, "overlaps", undecided_message(overlap)))
     return problems
+
+
+def undecided_message(overlap) -> str:
+    return (f"{overlap}. Record the decision in the plan: overlaps: - {{series: [{overlap.a}, "
+            f"{overlap.b}], resolution: keep_both | keep_one | subset, keep: <id>, reason: ...}}")

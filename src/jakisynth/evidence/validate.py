@@ -114,6 +114,8 @@ def validate_command(path, sources, plan_check=None) -> int:
         if not problems and plan_check is not None and (root / PLAN_FILE).is_file():
             problems = plan_check(root, studies)
             checked_plan = True
+        elif not problems and root.is_dir():  # no plan to record a decision: every pair is a problem
+            problems = _undecided_overlaps(root, studies)
     except EvidenceError as err:
         problems, studies = list(err.problems), {}
     except OSError as err:
@@ -128,6 +130,14 @@ def validate_command(path, sources, plan_check=None) -> int:
     plan = f" and the analysis plan ({PLAN_FILE})" if checked_plan else ""
     print(f"evidence valid: {_plural(len(studies), 'file')}{plan}", file=sys.stderr)
     return 0
+
+
+def _undecided_overlaps(root: Path, studies: dict[str, Loaded]) -> list[Problem]:
+    from .overlaps import find_overlaps
+    from .plan_checks import undecided_message
+
+    found = find_overlaps({sid: item.data for sid, item in studies.items()})
+    return [Problem(str(root / PLAN_FILE), None, "overlaps", undecided_message(o)) for o in found]
 
 
 def _plural(count: int, word: str) -> str:
