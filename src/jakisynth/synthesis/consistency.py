@@ -16,8 +16,13 @@ Brown & Heathers 2017) with round-half-up and round-half-even; categories and st
 their totals; means/SDs and medians/IQRs/ranges recomputed from patient rows with R's nine
 quantile definitions (Hyndman & Fan 1996); p values recomputed with the named test and its
 variants (exact, normal approximation with and without continuity correction, paired or unpaired;
-R's ``wilcox.test``, ``chisq.test``, ``fisher.test``); Wald p values from a hazard ratio's CI;
-the same quantity reported in two places.
+R's ``wilcox.test``, ``chisq.test``, ``fisher.test``); Wald p values from a hazard ratio's CI
+at its ``level``; the same quantity reported in two places.
+
+This module walks the extraction and owns the rows; the checks of reported statistics and
+tables are in :mod:`.consistency_checks`, the arithmetic in ``stats`` (``rounding``,
+``quantiles``, ``exact_tests``), and the full-text sweep of the source texts (``sources=``) in
+:mod:`.sweep`. ``NOT_REPORTED`` is re-exported from :mod:`jakisynth.evidence.series`.
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ from .consistency_checks import check_reported, check_tables, n_of_block, percen
 
 COLUMNS = ("study", "location", "quantity", "reported", "recomputed", "verdict", "detail")
 VERDICTS = ("consistent", "rounding", "inconsistent", "not_checkable")
+__all__ = ["COLUMNS", "VERDICTS", "NOT_REPORTED", "ConsistencyRow", "ConsistencyReport",
+           "check_study", "check_evidence"]
+
 
 @dataclass(frozen=True)
 class ConsistencyRow:
