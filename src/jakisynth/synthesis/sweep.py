@@ -117,6 +117,14 @@ def _restatements(rows: list[list]) -> None:
             int(recomputed.split("/")[1]) if verdict == "consistent" and "/" in recomputed else None)
         if total is not None:
             groups.setdefault((claim.count, total), []).append(row)
+    for row in rows:  # a count no denominator explains: show where else the count is printed
+        claim = row[0]
+        if claim.kind == "percentage" and row[1] == "inconsistent" and claim.total is None:
+            same = [key for key in groups if key[0] == claim.count]
+            if same:
+                shown = "; ".join(f"line {m[0].line} ({m[0].section}): {m[0].text} = {k[0]}/{k[1]}"
+                                  for k in same for m in groups[k][:2])
+                row[3] += f"; the same count elsewhere: {shown}"
     for members in groups.values():
         for row in members:
             own = row[0]
