@@ -43,7 +43,7 @@ def test_one_number_and_one_quote(tmp_path):
     lines = [line for line in result.output.splitlines() if line]
     assert "population.n.value: 3 | 4" in lines and any(l.startswith("design.setting.quote: ") for l in lines)
     rows = list(csv.reader(out.open()))
-    assert rows[0] == ["path", "wang2023.yaml", "wang2023.yaml", "agreed", "note"]
+    assert rows[0] == ["path", str(SEED), str(other), "agreed", "note"]
     assert rows[2][:3] == ["population.n.value", "3", "4"]
 
 

@@ -175,7 +175,7 @@ def compare_command(a: str, b: str, csv_file: str | None) -> int:
     for d in differences:
         click.echo(str(d))
     if csv_file:
-        Path(csv_file).write_text(differences_csv(differences, Path(a).name, Path(b).name),
+        Path(csv_file).write_text(differences_csv(differences, str(a), str(b)),
                                   encoding="utf-8")
     click.echo(f"{len(differences)} difference(s) between {a} and {b}" if differences
                else f"{a} and {b} agree", err=True)
