@@ -72,7 +72,7 @@ def test_one_vocabulary_for_plan_values_and_defaults():
 def clone(evidence, source="liu2024", new="liu2025", start="2021-01", end="2024-06"):
     """A second publication of the same centres, enrolment extended: the double-counting case."""
     text = (evidence / f"{source}.yaml").read_text()
-    text = text.replace(f"study_id: {source}", f"study_id: {new}", 1)
+    text = text.replace(f"study_id: {source}", f"study_id: {new}", 1).replace("  year: 2024", "  year: 2025", 1)
     text = re.sub(r'title: ".*"', 'title: "Tofacitinib for irAEs: an extended multi-center series"', text, count=1)
     text = text.replace('start: "2019-08"', f'start: "{start}"', 1).replace('end: "2023-03"', f'end: "{end}"', 1)
     (evidence / f"{new}.yaml").write_text(text)
@@ -99,6 +99,14 @@ def test_a_clone_from_the_same_centres_and_years_is_an_error_until_decided(evide
     decided = load_plan(evidence, studies)
     assert [c.study for c in decided.primary.series] == ["beckett2024", "liu2025", "wang2023"]
     assert decided.overlaps[0].dropped == "liu2024"
+    out = evidence.parent / "outputs"
+    result = CliRunner().invoke(main, ["run", "--evidence", str(evidence), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    report = (out / "report.html").read_text()
+    section = report.split("<h2>Overlapping cohorts</h2>")[1].split("</section>")[0]
+    assert "<td>liu2024 and liu2025</td>" in section and "keep one (liu2025)" in section
+    assert "shared centre &#39;zhongshan hospital&#39;" in section
+    assert "The extended series includes every patient of the first." in section
 
 
 def test_no_overlap_without_evidence(evidence):
