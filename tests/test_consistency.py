@@ -2,11 +2,9 @@
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from jakisynth.synthesis.consistency import (check_study, decimals, fisher_2xc, fisher_rxc, matches, quantile,
-                                   signed_rank_variants)
+from jakisynth.synthesis.consistency import check_study
 from jakisynth.evidence.yamlio import load_yaml_text
 
 HEAD = """
@@ -145,50 +143,37 @@ def test_hazard_ratio_and_its_wald_p():
     rows = rows_for("""
 reported_statistics:
   - {id: hr, quantity: hr, kind: hazard_ratio, value: 0.53, lower: 0.23, upper: 1.20, level: 95, location: x}
-  - {id: hr_p, quantity: hrp, kind: p_value, value: 0.13, test: not reported, location: x}
+  - {id: hr_p, quantity: hrp, kind: p_value, value: 0.13, test: not reported, statistic: hr, location: x}
+  - {id: hr90, quantity: hr90, kind: hazard_ratio, value: 0.53, lower: 0.267, upper: 1.052, level: 90, location: x}
+  - {id: hr90_p, quantity: hr90p, kind: p_value, value: 0.13, statistic: hr90, location: x}
+  - {id: hr_unlinked, quantity: unlinked, kind: p_value, value: 0.13, location: x}
   - {id: hr2, quantity: hr2, kind: hazard_ratio, value: 0.80, lower: 0.23, upper: 1.20, level: 95, location: x}
 """)
     assert only(rows, "hr").verdict == "consistent"
     assert only(rows, "hrp").verdict == "consistent"
+    assert "95% CI" in only(rows, "hrp").detail
+    # the CI's own level: a 90% CI half as wide in z units gives the same Wald p
+    assert only(rows, "hr90p").verdict == "consistent" and "90% CI" in only(rows, "hr90p").detail
+    # no id convention: a p value that names no statistic is not linked to the hazard ratio
+    assert only(rows, "unlinked").verdict == "not_checkable"
     assert only(rows, "hr2").verdict == "inconsistent"
 
 
-def test_known_answers():
-    assert fisher_2xc([[1, 2], [3, 0]]) == pytest.approx(0.4, rel=1e-12)  # R fisher.test
-    # Liu Table 2, tocilizumab by stratum: R fisher.test(matrix(c(2,9,0,30,0,12),2)) = 0.03991
-    assert fisher_2xc([[2, 0, 0], [9, 30, 12]]) == pytest.approx(0.0399129, rel=1e-4)
-    assert fisher_rxc([[2, 0, 0], [9, 30, 12]]) == pytest.approx(0.0399129, rel=1e-4)
-    # Liu Table 2, organs involved (1, 2, >= 3) by stratum; printed p = 0.21
-    assert fisher_rxc([[2, 11, 2], [1, 8, 5], [8, 11, 5]]) == pytest.approx(0.2110329, rel=1e-6)
-    assert fisher_rxc([[2, 11, 2], [1, 8, 5], [8, 11, 5]], max_tables=10) is None
-    assert quantile([2, 7, 8, 9, 12, 14, 27, 50], 0.75, 7) == 17.25
-    assert quantile([2, 7, 8, 9, 12, 14, 27, 50], 0.75, 6) == 23.75
-    assert quantile([8, 9, 14], 0.25, 7) == 8.5
-    p = signed_rank_variants([8, 9, 14], [1, 0, 7])
-    assert p["signed-rank, normal approximation with continuity correction"] == pytest.approx(0.1736, abs=5e-5)
-    assert matches(0.01415, "0.014") and not matches(0.0155, "0.014")
-    assert decimals("100.0") == 1 and decimals("57") == 0
+def test_a_p_value_links_to_an_existing_statistic(tmp_path):
+    from jakisynth.evidence.validate import validate_paths
 
-
-def test_fisher_enumerates_every_table_with_the_margins():
-    """The vectorised enumeration (last two columns at once) visits exactly the tables with the
-    observed margins: compared with itertools; a 4 x 2 table gives the p value of its transpose
-    by the 2 x c enumeration (fisher_2xc, checked against R above), a 2 x 2 that of scipy."""
-    import itertools
-
-    from jakisynth.synthesis.consistency import _compositions
-
-    for total, bounds in [(5, (2, 3, 4)), (0, (1, 1)), (7, (3,)), (3, (1, 1)), (10, (4, 0, 9, 2))]:
-        brute = sorted(v for v in itertools.product(*[range(b + 1) for b in bounds])
-                       if sum(v) == total)
-        assert sorted(map(tuple, _compositions(total, bounds).tolist())) == brute
-    from scipy import stats
-
-    table = [[3, 1], [1, 5], [0, 6], [4, 2]]
-    assert fisher_rxc(table) == pytest.approx(fisher_2xc(np.array(table).T), rel=1e-12)
-    assert fisher_rxc([[3, 1], [1, 3]]) == pytest.approx(
-        stats.fisher_exact([[3, 1], [1, 3]]).pvalue, rel=1e-12)
-    assert fisher_rxc([[3, 1, 2]]) is None
+    seed = (Path(__file__).resolve().parent.parent / "evidence" / "liu2024.yaml").read_text()
+    broken = seed.replace("statistic: text_hr_taper_failure,", "statistic: text_hr_taper,", 1)
+    assert broken != seed
+    (tmp_path / "liu2024.yaml").write_text(broken)
+    _, problems = validate_paths(tmp_path)
+    assert len(problems) == 1 and problems[0].path.endswith(".statistic")
+    assert "no other reported statistic with id 'text_hr_taper'" in problems[0].message
+    no_level = seed.replace("upper: 1.20, level: 95,", "upper: 1.20,", 1)
+    (tmp_path / "liu2024.yaml").write_text(no_level)
+    _, problems = validate_paths(tmp_path)
+    assert len(problems) == 1 and problems[0].message == "required field missing"
+    assert problems[0].path.endswith(".level")
 
 
 def test_every_verdict_has_a_short_reason_and_p_values_name_the_test_that_reproduces():
@@ -205,3 +190,4 @@ def test_every_verdict_has_a_short_reason_and_p_values_name_the_test_that_reprod
     assert row["reason"] == "test named in Methods does not reproduce; signed-rank does"
     rounding = frame[frame["verdict"] == "rounding"]
     assert set(rounding["reason"]) == {"one unit off so that the category adds up to 100%"}
+

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jakisynth.synthesis.consistency import fisher_rxc, quantile, rank_sum_variants, signed_rank_variants
+from jakisynth.stats.exact_tests import fisher_exact as fisher_rxc, rank_sum_variants, signed_rank_variants
+from jakisynth.stats.quantiles import quantile
 from jakisynth.stats.glmm import fit_glmm_logit
 from jakisynth.stats.sensitivity import cumulative, leave_one_out
 from tolerances import TOLERANCES, close

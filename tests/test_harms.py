@@ -59,7 +59,11 @@ def test_two_direct_series_are_pooled_like_metafor(tmp_path):
     evidence = tmp_path / "evidence"
     shutil.copytree(ROOT / "evidence", evidence)
     plan = evidence / "analysis.yaml"
-    plan.write_text(plan.read_text().replace("judgement: indirect", "judgement: direct"))
+    text = plan.read_text().replace("judgement: indirect", "judgement: direct")
+    text = text.replace('      wang2023: "refractory to prior immunosuppression"\n',
+                        '      wang2023: "refractory to prior immunosuppression"\n'
+                        '      beckett2024: "refractory to prior immunosuppression"\n', 1)
+    plan.write_text(text)
     infection = _harms(evidence)["serious_infection"]
     assert infection.method == "pooled" and infection.k == 2  # Beckett 0/10, Liu 4/53
     got = (infection.estimate, infection.ci_lower, infection.ci_upper, infection.pi_lower,

@@ -17,6 +17,19 @@ def _tree(path: Path) -> dict[str, bytes]:
     return {p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
 
 
+def place_in_subgroups(plan: str) -> str:
+    """The plan with smith2025 in every subgroup values: map (plan drift is a validation
+    problem since issue 11: a series must not silently form a subgroup of its own)."""
+    plan = plan.replace('      liu2024: "immune-related adverse events"\n',
+                        '      liu2024: "immune-related adverse events"\n'
+                        '      smith2025: "immune-related adverse events"\n')
+    plan = plan.replace('      wang2023: "refractory to prior immunosuppression"\n',
+                        '      wang2023: "refractory to prior immunosuppression"\n'
+                        '      smith2025: "steroid-resistant"\n')
+    assert plan.count("smith2025") == 1, "the seed plan's subgroup maps changed: update this fixture"
+    return plan
+
+
 def _run(evidence, out):
     result = CliRunner().invoke(main, ["run", "--evidence", str(evidence), "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -30,6 +43,8 @@ def test_add_then_remove_a_series(tmp_path):
     before = _tree(out)
 
     shutil.copy(FIXTURE, evidence / "smith2025.yaml")  # one new file ...
+    plan = (evidence / "analysis.yaml").read_text(encoding="utf-8")
+    (evidence / "analysis.yaml").write_text(place_in_subgroups(plan), encoding="utf-8")
     printed = _run(evidence, out)  # ... and one command, which says what changed
     assert "changelog updated" in printed
     assert "Series added: smith2025." in printed and "The primary analysis moved from" in printed
@@ -57,6 +72,7 @@ def test_add_then_remove_a_series(tmp_path):
     assert _tree(out) == added
 
     (evidence / "smith2025.yaml").unlink()
+    (evidence / "analysis.yaml").write_text(plan, encoding="utf-8")
     _run(evidence, out)
     restored = _tree(out)
     assert sorted(restored) == sorted(before)

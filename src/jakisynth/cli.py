@@ -82,13 +82,15 @@ def pool(file, events_col, total_col, study_col, method, transform, tau2, ci, le
               type=click.Path(), help="Evidence directory (extractions and analysis.yaml).")
 @click.option("--out", "out_dir", default="outputs", show_default=True, type=click.Path(),
               help="Output directory.")
-def run(evidence_dir: str, out_dir: str) -> None:
+@click.option("--sources", type=click.Path(), default=None,
+              help="Directory of source texts: add the full-text sweep to consistency.csv.")
+def run(evidence_dir: str, out_dir: str, sources: str | None) -> None:
     """Validate the evidence, pool, and write every table, figure and the report."""
     from .errors import EvidenceError
     from .run import run as run_synthesis
 
     try:
-        summary = run_synthesis(evidence_dir, out_dir)
+        summary = run_synthesis(evidence_dir, out_dir, sources)
     except EvidenceError as err:
         _refuse(err)
     click.echo(str(summary))
@@ -108,8 +110,11 @@ def _refuse(err) -> None:
 @click.option("--out", "out_dir", default="outputs", show_default=True, type=click.Path(),
               help="Output directory (writes consistency.csv there).")
 @click.option("--strict", is_flag=True, help="Exit 1 when any statistic is inconsistent.")
-def check(evidence_dir: str, out_dir: str, strict: bool) -> None:
-    """Recompute every reported statistic; write consistency.csv."""
+@click.option("--sources", type=click.Path(), default=None,
+              help="Directory of source texts: also sweep every numeric claim of each paper.")
+def check(evidence_dir: str, out_dir: str, strict: bool, sources: str | None) -> None:
+    """Recompute every reported statistic (and, with --sources, every numeric claim of the
+    source texts); write consistency.csv."""
     from pathlib import Path
 
     from .synthesis.consistency import check_evidence
@@ -122,7 +127,7 @@ def check(evidence_dir: str, out_dir: str, strict: bool) -> None:
         studies = load_evidence(evidence_dir)
     except EvidenceError as err:
         _refuse(err)
-    report = check_evidence(studies)
+    report = check_evidence(studies, sources)
     atomic_write(Path(out_dir) / "consistency.csv", frame_to_csv(report.to_frame()).encode("utf-8"))
     click.echo(str(report))
     if strict and report.counts()["inconsistent"]:
@@ -143,7 +148,67 @@ def new(study_id: str, evidence_dir: str) -> None:
     except InputError as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(1)
-    click.echo(f"wrote {path}: fill it in, then `jakisynth validate {path}` and `jakisynth run`")
+    click.echo(next_step_hint(path, evidence_dir))
+
+
+def next_step_hint(path, evidence_dir: str) -> str:
+    """What to do after ``new``, in the command form of the README (``.venv/bin/jakisynth``)."""
+    run = ".venv/bin/jakisynth run" + ("" if evidence_dir == "evidence" else f" --evidence {evidence_dir}")
+    return (f"wrote {path}: fill it in from the paper, then `.venv/bin/jakisynth validate {path} "
+            f"--sources DIR` (DIR: the directory of source texts) and `{run}`")
+
+
+@main.command(short_help="Compare two extractions of one paper, field by field.")
+@click.argument("a", type=click.Path())
+@click.argument("b", type=click.Path())
+@click.option("--csv", "csv_file", type=click.Path(), default=None,
+              help="Also write the differences as CSV (path, A, B, agreed, note).")
+def compare(a: str, b: str, csv_file: str | None) -> None:
+    """Compare two extractions of the same paper field by field (dual extraction): one line per
+    difference, `path: A value | B value`. Exit 0 when they agree, 1 when they differ."""
+    sys.exit(compare_command(a, b, csv_file))
+
+
+def compare_command(a: str, b: str, csv_file: str | None) -> int:
+    from pathlib import Path
+
+    from .errors import EvidenceError
+    from .evidence.compare import compare_extractions, differences_csv
+    from .evidence.yamlio import load_yaml
+
+    try:
+        loaded_a, loaded_b = load_yaml(a), load_yaml(b)
+    except EvidenceError as err:
+        _refuse(err)
+    differences = compare_extractions(loaded_a, loaded_b)
+    for d in differences:
+        click.echo(str(d))
+    if csv_file:
+        Path(csv_file).write_text(differences_csv(differences, str(a), str(b)),
+                                  encoding="utf-8")
+    click.echo(f"{len(differences)} difference(s) between {a} and {b}" if differences
+               else f"{a} and {b} agree", err=True)
+    return 1 if differences else 0
+
+
+@main.command(short_help="List the drug, condition and scenario ids and labels.")
+def vocab() -> None:
+    """List the drug, condition and scenario ids with their labels (and the subgroup labels)."""
+    click.echo(vocab_text())
+
+
+def vocab_text() -> str:
+    from .evidence import vocab as v
+
+    lines = ["Drugs (id: name, class, ATC):"]
+    lines += [f"  {d.id}: {d.name}, {d.drug_class}, {d.atc or '-'}" for d in v.DRUGS.values()]
+    lines.append("Conditions (id: label, condition group):")
+    lines += [f"  {c.id}: {c.label}, {c.group}" for c in v.CONDITIONS.values()]
+    lines.append("Scenarios (id: label):")
+    lines += [f"  {key}: {label}" for key, label in v.SCENARIOS.items()]
+    lines.append("Condition groups (id: label; the values of subgroups by condition):")
+    lines += [f"  {key}: {label}" for key, label in v.CONDITION_GROUPS.items()]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":  # pragma: no cover

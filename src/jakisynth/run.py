@@ -68,8 +68,12 @@ def software_versions() -> dict[str, str]:
     return versions
 
 
-def run(evidence_dir="evidence", out_dir="outputs") -> RunSummary:
-    """Run the synthesis; raise :class:`~jakisynth.errors.EvidenceError` on invalid evidence."""
+def run(evidence_dir="evidence", out_dir="outputs", sources=None) -> RunSummary:
+    """Run the synthesis; raise :class:`~jakisynth.errors.EvidenceError` on invalid evidence.
+
+    ``sources``: the directory of source texts. When given, the full-text sweep's rows join
+    consistency.csv (the quotes are checked by ``validate --sources``); when not (the default),
+    the outputs depend on the repository alone (docs/consistency.md)."""
     from .synthesis.analysis import run_plan
     from .evidence.plan import load_plan
     from .evidence.validate import load_evidence
@@ -85,7 +89,7 @@ def run(evidence_dir="evidence", out_dir="outputs") -> RunSummary:
     except OSError:
         old_changelog = None
     keys: dict[str, str] = {}
-    outputs = build_outputs(results, loaded, studies, version, Path(out_dir), keys)
+    outputs = build_outputs(results, loaded, studies, version, Path(out_dir), keys, sources)
     manifest = write_outputs(outputs, out_dir, inputs={f"evidence/{k}": v for k, v in files.items()},
                              version=__version__,
                              extra={"evidence_version": version,
@@ -100,7 +104,8 @@ def run(evidence_dir="evidence", out_dir="outputs") -> RunSummary:
                       newest_entry(changelog.decode("utf-8")) if updated else "")
 
 
-def build_outputs(results, loaded, studies, version: str, out_dir: Path, keys: dict) -> OutputSet:
+def build_outputs(results, loaded, studies, version: str, out_dir: Path, keys: dict,
+                  sources=None) -> OutputSet:
     from .synthesis.consistency import check_evidence
     from .synthesis.living import changelog_text, evidence_snapshot
     from .report.html import render_report
@@ -114,7 +119,7 @@ def build_outputs(results, loaded, studies, version: str, out_dir: Path, keys: d
     for name, (title, frame) in tables.items():
         outputs.add_table(f"tables/{name}", frame, title=title)
     svgs = _figures(results, studies, outputs, out_dir, keys)
-    consistency = check_evidence(loaded).to_frame()
+    consistency = check_evidence(loaded, sources).to_frame()
     outputs.add("consistency.csv", _consistency_csv(consistency))
     outputs.add("results.json", json.dumps(stable_floats({**results.to_dict(),
                                                          "summary_of_findings": sof.to_dict()}),

@@ -82,6 +82,30 @@ class SubgroupSpec:
 
 
 @dataclass(frozen=True)
+class OverlapDecision:
+    """What the plan does with two series that may report the same patients (``overlaps:``):
+    ``keep_both`` pools both; ``keep_one`` pools only ``keep``; ``subset`` pools ``keep`` and
+    uses the other series only for ``subset`` (it is left out of every pooled analysis)."""
+
+    series: tuple[str, str]
+    resolution: str
+    reason: str
+    keep: str | None = None
+    subset: str | None = None
+
+    @property
+    def dropped(self) -> str | None:
+        """The series left out of the pooled analyses, if any."""
+        if self.resolution == "keep_both":
+            return None
+        return next((s for s in self.series if s != self.keep), None)
+
+    def to_dict(self) -> dict:
+        return {"series": list(self.series), "resolution": self.resolution, "keep": self.keep,
+                "subset": self.subset, "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class AnalysisPlan:
     file: str
     title: str
@@ -104,6 +128,7 @@ class AnalysisPlan:
     inconsistency_analysis: str = "primary"  # the analysis whose I2 and PI rate inconsistency
     inconsistency_reason: str = ""
     choices: tuple[SeriesChoice, ...] = ()  # the plan-level choice of every series (direct or not)
+    overlaps: tuple[OverlapDecision, ...] = ()
 
     @property
     def analyses(self) -> tuple[AnalysisSpec, ...]:
@@ -187,7 +212,11 @@ def _build(loaded: "Loaded", study_ids: list[str]) -> AnalysisPlan:
     d = loaded.data
     listed = {c.study: c for c in _choices(d.get("series", []))}
     outcome_id = d["outcome"]["id"]
-    base = [listed.get(sid) or default_choice(sid, outcome_id) for sid in study_ids]
+    overlaps = tuple(OverlapDecision(tuple(o["series"]), o["resolution"], o["reason"],
+                                     o.get("keep"), o.get("subset")) for o in d.get("overlaps", []))
+    dropped = {o.dropped for o in overlaps} - {None}
+    base = [listed.get(sid) or default_choice(sid, outcome_id) for sid in study_ids
+            if sid not in dropped]
 
     indirect = {x["study"] for x in d.get("directness", []) if x["judgement"] == "indirect"}
 
@@ -212,7 +241,7 @@ def _build(loaded: "Loaded", study_ids: list[str]) -> AnalysisPlan:
                                      s.get("reason", "")) for s in d.get("subgroups", [])),
         leave_one_out=bool(d.get("leave_one_out", False)),
         cumulative="cumulative" in d, row_order=d["row_order"],
-        decision_thresholds=tuple(d.get("decision_thresholds", [])),
+        decision_thresholds=tuple(d.get("decision_thresholds", [])), overlaps=overlaps,
         question=_question(d.get("question")),
         directness=tuple(Directness(x["study"], x["judgement"], x["reason"])
                          for x in d.get("directness", [])),
@@ -324,5 +353,9 @@ def check_plan(loaded: "Loaded", studies: dict[str, "Loaded"]) -> list[Problem]:
     order = d["row_order"]
     if isinstance(order, list) and sorted(order) != sorted(named):
         add(("row_order",), "an explicit row order must list every series exactly once")
+    from .plan_checks import overlap_problems, subgroup_problems
+
+    problems.extend(subgroup_problems(loaded, studies))
+    problems.extend(overlap_problems(loaded, studies))
     return problems
 

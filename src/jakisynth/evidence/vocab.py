@@ -77,23 +77,31 @@ ABBREVIATIONS: dict[str, str] = {
     "TOF": "tofacitinib", "UPA": "upadacitinib",
 }
 
+#: Condition groups: the labels of the subgroups "by: condition" (one spelling each, issue 11:
+#: a singular "immune-related adverse event" beside the plan's plural once split a subgroup).
+CONDITION_GROUPS: dict[str, str] = {
+    "irae": "immune-related adverse events",
+    "iim": "idiopathic inflammatory myositis",
+}
+IRAE, IIM = CONDITION_GROUPS["irae"], CONDITION_GROUPS["iim"]
+
 CONDITIONS: dict[str, Condition] = {c.id: c for c in (
-    Condition("ir_myocarditis", "immune-related myocarditis", "immune-related adverse event"),
-    Condition("ir_myositis", "immune-related myositis", "immune-related adverse event"),
-    Condition("ir_myasthenia", "immune-related myasthenia gravis", "immune-related adverse event"),
-    Condition("ir_hepatitis", "immune-related hepatitis", "immune-related adverse event"),
-    Condition("ir_colitis", "immune-related colitis", "immune-related adverse event"),
-    Condition("ir_pneumonitis", "immune-related pneumonitis", "immune-related adverse event"),
-    Condition("ir_arthritis", "immune-related arthritis", "immune-related adverse event"),
-    Condition("ir_nephritis", "immune-related nephritis", "immune-related adverse event"),
-    Condition("ir_dermatitis", "immune-related dermatitis", "immune-related adverse event"),
+    Condition("ir_myocarditis", "immune-related myocarditis", IRAE),
+    Condition("ir_myositis", "immune-related myositis", IRAE),
+    Condition("ir_myasthenia", "immune-related myasthenia gravis", IRAE),
+    Condition("ir_hepatitis", "immune-related hepatitis", IRAE),
+    Condition("ir_colitis", "immune-related colitis", IRAE),
+    Condition("ir_pneumonitis", "immune-related pneumonitis", IRAE),
+    Condition("ir_arthritis", "immune-related arthritis", IRAE),
+    Condition("ir_nephritis", "immune-related nephritis", IRAE),
+    Condition("ir_dermatitis", "immune-related dermatitis", IRAE),
     Condition("ir_multi_organ", "multi-organ immune-related adverse events",
-              "immune-related adverse event"),
-    Condition("ir_other", "other immune-related adverse event", "immune-related adverse event"),
-    Condition("dermatomyositis_classic", "classic dermatomyositis", "idiopathic inflammatory myopathy"),
+              IRAE),
+    Condition("ir_other", "other immune-related adverse event", IRAE),
+    Condition("dermatomyositis_classic", "classic dermatomyositis", IIM),
     Condition("dermatomyositis_amyopathic", "amyopathic dermatomyositis",
-              "idiopathic inflammatory myopathy"),
-    Condition("antisynthetase_syndrome", "antisynthetase syndrome", "idiopathic inflammatory myopathy"),
+              IIM),
+    Condition("antisynthetase_syndrome", "antisynthetase syndrome", IIM),
 )}
 
 SCENARIOS: dict[str, str] = {
@@ -111,3 +119,30 @@ def is_known_drug(drug_id: str) -> bool:
 
 def suggest_drug(drug_id: str) -> list[str]:
     return difflib.get_close_matches(str(drug_id), list(DRUGS), n=3)
+
+
+def subgroup_vocabulary(by: str) -> dict[str, str]:
+    """id -> label of the subgroup values "by" ``drug``, ``condition`` (its group) or ``scenario``."""
+    if by == "drug":
+        return {d.id: d.name for d in DRUGS.values() if d.drug_class == "JAK inhibitor"}
+    if by == "condition":
+        return dict(CONDITION_GROUPS)
+    if by == "scenario":
+        return dict(SCENARIOS)
+    raise InputError(f"by: subgroups are by drug, condition or scenario, not {by!r}")
+
+
+def subgroup_id(by: str, value: str) -> str | None:
+    """The vocabulary id a plan's subgroup value names, or ``None``: the value is an id or a
+    label of :func:`subgroup_vocabulary` (case as written), optionally followed by a qualifier in
+    parentheses ("mixed (life-threatening, steroid-resistant, taper failure)")."""
+    head = str(value).split(" (", 1)[0].strip() if str(value).endswith(")") else str(value).strip()
+    for key, label in subgroup_vocabulary(by).items():
+        if head in (key, label):
+            return key
+    return None
+
+
+def suggest_subgroup(by: str, value: str) -> list[str]:
+    table = subgroup_vocabulary(by)
+    return difflib.get_close_matches(str(value), list(table.values()) + list(table), n=2)

@@ -116,6 +116,10 @@ def render_report(*, plan_results: PlanResults, studies: dict[str, dict], sof=No
             if record["verdict"] in ("inconsistent", "rounding"):
                 flagged.append(record)
     labels = {sid: as_series(sid, s).label for sid, s in studies.items()}
+    from ..evidence.overlaps import find_overlaps
+
+    why = {o.pair: "; ".join(o.evidence) for o in find_overlaps(studies)}
+    overlaps = [{"decision": d, "evidence": why.get(frozenset(d.series), "")} for d in plan.overlaps]
     return template.render(
         plan=plan, results=plan_results, analyses=plan_results.analyses, sof=sof,
         direct_labels=[labels[c.study] for c in plan.primary.series],
@@ -126,5 +130,5 @@ def render_report(*, plan_results: PlanResults, studies: dict[str, dict], sof=No
         subgroup_by={s.id: s.by for s in plan.subgroups},
         figures={name: _svg_inline(name, svg) for name, svg in sorted(figures.items())},
         tables={name: _frame_rows(frame) for name, frame in sorted(tables.items())},
-        flagged=flagged, verdict_counts=sorted(counts.items()),
+        flagged=flagged, verdict_counts=sorted(counts.items()), overlaps=overlaps,
         evidence_version=evidence_version, software=sorted(software.items()))

@@ -123,6 +123,21 @@ def default_group(by: str, study: dict, row: PooledRow) -> str:
     return "mixed" if scenarios else NOT_REPORTED
 
 
+def subgroup_labels(sg, rows: list[PooledRow], studies: dict[str, dict]) -> list[str]:
+    """The subgroup of each row: the plan's value, else :func:`default_group`; rows whose values
+    name the same vocabulary entry (``vocab.subgroup_id``) share one group, labelled as the plan
+    first writes it, so that two spellings of one group cannot split it."""
+    from ..evidence.vocab import subgroup_id
+
+    labels: dict[str, str] = {}
+    out = []
+    for r in rows:
+        value = sg.values.get(r.study) or default_group(sg.by, studies[r.study], r)
+        key = subgroup_id(sg.by, value) or value
+        out.append(labels.setdefault(key, value))
+    return out
+
+
 def _fit(spec: AnalysisSpec, rows: list[PooledRow], **extra):
     model = {k: v for k, v in spec.model.items()}
     return dict(events=[r.events for r in rows], totals=[r.total for r in rows],
@@ -151,7 +166,7 @@ def _run_plan(plan: AnalysisPlan, studies: dict[str, dict]) -> PlanResults:
     rows = list(primary.rows)
     subgroups = []
     for sg in plan.subgroups:
-        groups = [sg.values.get(r.study) or default_group(sg.by, studies[r.study], r) for r in rows]
+        groups = subgroup_labels(sg, rows, studies)
         args = _fit(primary.spec, rows)
         subgroups.append((sg.id, subgroup_analysis(args.pop("events"), args.pop("totals"), groups,
                                                    variable=sg.label, **args)))
