@@ -11,8 +11,8 @@ Brent's method, and adds the boundary τ² = 0 when the score there is not posit
 Intercept-only model, w = 1/(v + τ²), r = y - μ̂_w, S = Σw (Viechtbauer 2005, eqs. 7-11):
 
 - ML   log L  = -½[k log 2π + Σ log(v + τ²) + Σ w r²];      score = ½[Σ w² r² - Σ w]
-- REML log L  = -½[(k-1) log 2π + Σ log(v + τ²) + log S + Σ w r²] (metafor's logLik adds
-  ½ log|X'X| = ½ log k, a constant);                   score = ½[Σ w² r² - tr P],
+- REML log L  = -½[(k-1) log 2π + Σ log(v + τ²) + log S - log k + Σ w r²] (the last constant,
+  ½ log|X'X|, is metafor's);                            score = ½[Σ w² r² - tr P],
   tr P = Σ w_i (S - w_i)/S, with S - w_i summed over the other studies (no cancellation when one
   w is many orders above the rest, the case where Fisher scoring's tr(PP) becomes 0).
 
@@ -64,8 +64,8 @@ def loglik(yi: np.ndarray, vi: np.ndarray, tau2: float, method: str) -> float:
     s = w.sum()
     r = yi - np.dot(w, yi) / s
     value = -0.5 * (float(np.sum(np.log(vi + tau2))) + float(np.dot(w, r * r)))
-    if method == "REML":
-        return value - 0.5 * ((k - 1) * np.log(2 * np.pi) + float(np.log(s)))
+    if method == "REML":  # with metafor's constant ½ log|X'X| = ½ log k: its logLik()
+        return value - 0.5 * ((k - 1) * np.log(2 * np.pi) + float(np.log(s)) - np.log(k))
     return value - 0.5 * k * np.log(2 * np.pi)
 
 
