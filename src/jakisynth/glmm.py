@@ -232,7 +232,7 @@ def fit_glmm_logit(events, totals, *, n_agq: int = 7, level: float = 0.95,
     curvature = float(np.sum((x - n * pooled) ** 2 - n * pooled * (1 - pooled)))
 
     beta, sigma, value = beta_fixed, 0.0, boundary_value
-    converged, iterations = True, 0
+    converged, iterations, unbounded = True, 0, False
     if k == 1:
         warnings.append("k = 1: tau2 cannot be estimated from one study and is set to 0 "
                         "(metafor's rma.glmm refuses k = 1)")
@@ -250,22 +250,25 @@ def fit_glmm_logit(events, totals, *, n_agq: int = 7, level: float = 0.95,
             beta, sigma, value, converged = b, s, v, ok
         elif curvature > 0:  # the boundary is not a maximum, yet no interior optimum was found
             beta, sigma, value, converged = b, s, v, False
-        beta, sigma, value, converged = _global_check(
+        (beta, sigma, value, converged), unbounded = _global_check(
             model, beta_fixed, (beta, sigma, value, converged), warnings)
         if sigma == 0.0:
             warnings.append("tau2 estimated at the boundary (0): the GLMM reduces to the "
                             "fixed-intercept logistic model (pooled proportion sum(events)/"
                             "sum(totals))")
-    if not converged:
+    if not converged and not unbounded:  # unbounded: there is no maximum to converge to
         warnings.append(f"GLMM: the optimiser did not converge in {iterations} Newton "
                         "iterations; the last values are reported and may be wrong")
-    se, from_hessian = _standard_error(model, beta, sigma, n, pooled)
+    se, from_hessian = (np.inf, True) if unbounded else _standard_error(model, beta, sigma, n,
+                                                                         pooled)
     if not from_hessian:
         warnings.append("GLMM: the observed information of (sigma, beta) is not positive "
                         "definite; se is the conditional one given tau2 (lme4's fallback "
                         "'var-cov estimated from RX')")
     floor = sigma / np.sqrt(k)
-    if not se >= floor:  # also catches a non-finite se
+    if unbounded:
+        se = float(floor)  # at tau2 = 1e6: the interval is 0 to 1 on the proportion scale
+    elif not se >= floor:  # also catches a non-finite se
         warnings.append(f"GLMM: the standard error from the Hessian ({se:.3g}) is below "
                         f"sqrt(tau2/k) = {floor:.3g}, the least uncertainty about the mean of k "
                         "random effects with variance tau2; sqrt(tau2/k) is used")
@@ -289,8 +292,6 @@ def _global_check(model: _Agq, beta_fixed: float, fit, warnings: list[str]):
         error = model.at(fit[0], fit[1]) - exact.at(fit[0], fit[1])
         if abs(error) > SEARCH.quadrature_tolerance:
             exact_fit, unbounded = _best_on_profile(exact, beta_fixed, fit, start_over=True)
-            if unbounded:
-                fit = exact_fit
             warnings.append(
                 f"GLMM: at tau2 = {fit[1] ** 2:.4g} the {model.nodes.size}-point adaptive "
                 f"Gauss-Hermite log-likelihood is off by {error:.2g} from the exact integral (tau "
@@ -300,12 +301,14 @@ def _global_check(model: _Agq, beta_fixed: float, fit, warnings: list[str]):
                    f"Maximising the exact integral gives logit {exact_fit[0]:.4f}, tau2 "
                    f"{exact_fit[1] ** 2:.4g} (integration='exact'); lme4 keeps the "
                    f"{model.nodes.size}-point rule, as here."))
+            if unbounded:
+                fit = exact_fit
     if unbounded:
         warnings.append(f"GLMM: the likelihood keeps increasing as tau2 grows (searched up to "
                         f"tau2 = {fit[1] ** 2:.4g}): its maximum is at tau2 -> infinity and "
                         "does not exist; the pooled proportion is not identified and its "
                         "interval is 0 to 1")
-    return fit
+    return fit, unbounded
 
 
 def _best_on_profile(model: _Agq, beta_fixed: float, fit, start_over: bool = False):
