@@ -55,7 +55,7 @@ from scipy import special
 
 from .effects import check_counts, check_level
 from .errors import InputError
-from .glmm_search import CONTROL as SEARCH, exact_per_study, profile
+from .glmm_search import CONTROL as SEARCH, exact_per_study, maximum_check, profile
 
 #: an interior optimum with σ below this is reported as the boundary, τ² = 0
 BOUNDARY_SIGMA = 1e-4
@@ -256,6 +256,8 @@ def fit_glmm_logit(events, totals, *, n_agq: int = 7, level: float = 0.95,
             warnings.append("tau2 estimated at the boundary (0): the GLMM reduces to the "
                             "fixed-intercept logistic model (pooled proportion sum(events)/"
                             "sum(totals))")
+    if sigma > 0 and not unbounded and (caveat := maximum_check(model, beta, sigma)):
+        warnings.append(caveat)
     if not converged and not unbounded:  # unbounded: there is no maximum to converge to
         warnings.append(f"GLMM: the optimiser did not converge in {iterations} Newton "
                         "iterations; the last values are reported and may be wrong")

@@ -46,6 +46,7 @@ class GlmmSearchControl:
     beta_slope: float = 4.0
     better: float = 1e-6  # a log-likelihood higher by more than this is a different optimum
     quadrature_tolerance: float = 1e-3  # |AGQ - exact| log-likelihood above this: AGQ inaccurate
+    decrement_tolerance: float = 1e-6  # a Newton step would gain more than this: not a maximum
 
 
 CONTROL = GlmmSearchControl()
@@ -122,3 +123,20 @@ def profile(model, beta_fixed: float, control: GlmmSearchControl = CONTROL) -> P
     beta = 0.5 * (lo + hi)
     values, _ = model.per_study(beta[:, None], sigma[:, None], modes[: sigma.size])
     return Profile(sigma, beta, values.sum(axis=1) + model.constant)
+
+
+def maximum_check(model, beta: float, sigma: float, control: GlmmSearchControl = CONTROL):
+    """A caveat if (β, σ > 0) is not a maximum by the final gradient and Hessian: the Hessian
+    is not negative definite, or one more Newton step would raise the log-likelihood by more
+    than ``decrement_tolerance`` (the Newton decrement -gᵀH⁻¹g/2). None when it is."""
+    _, grad, hess, _ = model.derivatives(beta, sigma)
+    eigenvalues = np.linalg.eigvalsh(hess)
+    if not np.all(eigenvalues < 0):
+        return (f"GLMM: the Hessian of the log-likelihood at the estimate is not negative "
+                f"definite (eigenvalues {eigenvalues[0]:.3g}, {eigenvalues[1]:.3g}): it may not "
+                "be a maximum")
+    decrement = -0.5 * float(grad @ np.linalg.solve(hess, grad))
+    if decrement > control.decrement_tolerance:
+        return (f"GLMM: the gradient at the estimate is not 0 (a Newton step would raise the "
+                f"log-likelihood by {decrement:.2g}): it may not be the maximum")
+    return None
