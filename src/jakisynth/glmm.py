@@ -39,6 +39,12 @@ Log-likelihood reported: the full binomial log-likelihood (AGQ approximation), i
 log-likelihood Σ [x_i log(x_i/n_i) + (n_i - x_i) log(1 - x_i/n_i)] (checked against lme4 1.1-31;
 compare deviances, not ``logLik()``, across nAGQ in R).
 
+Safety net (issue 16; ``glmm_search``): the Newton fit is checked against the profile likelihood
+on a grid of σ up to 1000 (and polished from its best point), the final gradient and Hessian are
+checked, a likelihood still rising at σ = 1000 is reported as having no maximum (interval 0 to 1),
+the standard error is at least √(τ²/k), and where the n_agq-point rule is off from the exact
+integral a warning gives the exact-likelihood estimate (``integration="exact"`` maximises it).
+
 Equivalent R: ``metafor::rma.glmm(measure = "PLO", xi = events, ni = totals, method = "ML")``,
 i.e. ``lme4::glmer(cbind(xi, ni - xi) ~ 1 + (1 | study), family = binomial, nAGQ = 7)``.
 metafor refuses k = 1 and data sets where every study has 0 events or every study has all events
@@ -158,10 +164,6 @@ class _Agq:
         peak = terms.max(axis=-1)
         per_study = np.log(scale) + peak + np.log(np.exp(terms - peak[..., None]).sum(axis=-1))
         return per_study, u_hat
-
-    def total(self, beta: np.ndarray, sigma: np.ndarray) -> np.ndarray:
-        """Σ_i log L_i with the binomial coefficients at each row of (m, 1) arrays."""
-        return self.per_study(beta, sigma)[0].sum(axis=1) + self.constant
 
     def at(self, beta: float, sigma: float) -> float:
         """Σ_i log L_i, with the binomial coefficients."""
@@ -306,9 +308,9 @@ def _global_check(model: _Agq, beta_fixed: float, fit, warnings: list[str]):
             if unbounded:
                 fit = exact_fit
     if unbounded:
-        warnings.append(f"GLMM: the likelihood keeps increasing as tau2 grows (searched up to "
-                        f"tau2 = {fit[1] ** 2:.4g}): its maximum is at tau2 -> infinity and "
-                        "does not exist; the pooled proportion is not identified and its "
+        warnings.append(f"GLMM: the likelihood has no maximum at a finite tau2 (it does not "
+                        f"fall as tau2 grows, searched up to tau2 = {fit[1] ** 2:.4g}); tau2 "
+                        "and the pooled proportion are not identified by these data, and the "
                         "interval is 0 to 1")
     return fit, unbounded
 
@@ -321,16 +323,18 @@ def _best_on_profile(model: _Agq, beta_fixed: float, fit, start_over: bool = Fal
         value, converged = -np.inf, False
     prof = profile(model, beta_fixed)
     best = prof.best
-    if prof.unbounded:
-        return (float(prof.beta[best]), float(prof.sigma[best]), float(prof.value[best]),
-                False), True
+    if prof.unbounded(SEARCH.better):
+        return (float(prof.beta[-1]), float(prof.sigma[-1]), float(prof.value[-1]), False), True
     if prof.value[best] <= value + SEARCH.better and converged:
         return (beta, sigma, value, converged), False
+    boundary = (beta_fixed, 0.0, model.at(beta_fixed, 0.0), True), False
     if prof.sigma[best] == 0.0:
-        return (beta_fixed, 0.0, model.at(beta_fixed, 0.0), True), False
+        return boundary
     b, s, v, ok, _ = _newton(model, float(prof.beta[best]), float(prof.sigma[best]))
+    if s <= BOUNDARY_SIGMA:
+        return boundary
     if v >= prof.value[best] - SEARCH.better:
-        return (b, (s if s > BOUNDARY_SIGMA else 0.0), v, ok), False
+        return (b, s, v, ok), False
     return (float(prof.beta[best]), float(prof.sigma[best]), float(prof.value[best]),
             False), False
 

@@ -15,9 +15,9 @@ Stage "pooling" (helper of ``glmm``; numpy/scipy only). Two checks of the AGQ fi
 2. **Global search over σ.** The profile log-likelihood p(σ) = max_β log L(β, σ) on a grid of σ
    from 0 to SIGMA_MAX (β by a vectorised golden-section search; log L is concave in β for
    fixed σ, being an integral of log-concave functions: Prékopa 1973). The best grid point is
-   the start of the final Newton polish; a best point at SIGMA_MAX means the likelihood rises
-   without bound in τ² (e.g. one study at 0% and one at 100%: the supremum is reached only as
-   τ → ∞, Stijnen et al. 2010 section 5 discuss such separation).
+   the start of the final Newton polish; a profile at SIGMA_MAX within ``better`` of its maximum
+   means the likelihood has no maximum at a finite τ² (one study at 0% and one at 100%: the
+   supremum is reached only as τ → ∞; every n = 1: the likelihood is flat in τ at β = 0).
 
 Equivalent R: none in lme4 (glmer's AGQ uses the nAGQ-point rule at every τ); the brute-force
 reference, tests/data/reference/make_glmm_bruteforce.py, integrates with scipy's QUADPACK.
@@ -91,10 +91,10 @@ class Profile:
     def best(self) -> int:
         return int(np.argmax(self.value))
 
-    @property
-    def unbounded(self) -> bool:
-        """The profile still rises at the largest σ searched."""
-        return self.best == self.sigma.size - 1
+    def unbounded(self, tie: float) -> bool:
+        """The profile at the largest σ searched is within ``tie`` of its maximum: it rises or
+        stays flat up to there (e.g. every n = 1, where β = 0 fits every σ equally well)."""
+        return bool(self.value[-1] >= self.value[self.best] - tie)
 
     def local_maxima(self) -> int:
         v = self.value

@@ -1,7 +1,9 @@
 """Brute-force maximum-likelihood references for the GLMM (issue 16), independent of jakisynth.
 
 Usage (from tests/data/reference/):  python make_glmm_bruteforce.py adversarial_refs.json \
-    glmm_bruteforce.json
+    glmm_bruteforce.json [SHARD COUNT]
+(with SHARD and COUNT, only every COUNT-th set from the SHARD-th, 0-based, for running in
+parallel; merge the outputs' "sets" afterwards). The output is rewritten after every set.
 
 For the sets of adversarial_refs.json (made by make_adversarial_refs.R) where lme4 is in doubt
 (glmer's or rma.glmm's tau2 above 5, or glmer failed; never all 0% or all 100%, which no GLMM
@@ -10,7 +12,7 @@ model, log L(β, τ) = Σ_i log ∫ Bin(x_i | n_i, expit(β + τ z)) φ(z) dz, t
 scipy's adaptive Gauss-Kronrod quad_vec (split at each study's mode, relative tolerance 1e-11;
 tests/test_glmm_search.py also checks jakisynth's integral against QUADPACK), is maximised
   1. on a grid: τ = 0 and 24 log-spaced values from 0.01 to 1000; at each τ, 25 values of β in
-     logit(Σx/Σn) ± (10 + 4τ), then a golden-section refinement of β;
+     logit(Σx/Σn) ± (10 + 4τ);
   2. by Nelder-Mead in (β, log τ) from the best grid point (xatol 1e-9, fatol 1e-13).
 A best τ at the grid's upper end (1000), or Nelder-Mead leaving it, is recorded as
 ``unbounded``: the likelihood rises as τ → ∞. Deterministic (no random numbers). Needs numpy
@@ -56,10 +58,7 @@ def maximise(xs, ns):
         betas = np.linspace(beta0 - reach, beta0 + reach, 25)
         values = [loglik(xs, ns, b, tau) for b in betas]
         i = int(np.argmax(values))
-        lo, hi = betas[max(i - 1, 0)], betas[min(i + 1, 24)]
-        res = optimize.minimize_scalar(lambda b: -loglik(xs, ns, b, tau), bounds=(lo, hi),
-                                       method="bounded", options={"xatol": 1e-9})
-        points.append((-res.fun, float(res.x), float(tau)))
+        points.append((float(values[i]), float(betas[i]), float(tau)))
     points.sort(reverse=True)
     grid_best = points[0]
     best = grid_best
@@ -84,20 +83,20 @@ def _in_doubt(glmm) -> bool:
     return tight["sigma"] ** 2 > 5 or default.get("tau2", 0.0) > 5
 
 
-def main(source, target):
+def main(source, target, shard="0", count="1"):
     sets = json.loads(open(source).read())["sets"]
-    out = {"method": __doc__.split("\n\n")[1], "numpy": np.__version__,
+    names = [name for name in sets
+             if sets[name].get("glmm") is not None and _in_doubt(sets[name]["glmm"])
+             and 0 < sum(sets[name]["xi"]) < sum(sets[name]["ni"])]
+    names = names[int(shard)::int(count)]
+    out = {"method": __doc__, "numpy": np.__version__,
            "scipy": __import__("scipy").__version__, "sets": {}}
-    for name, s in sets.items():
-        xs, ns = s["xi"], s["ni"]
-        if s.get("glmm") is None or sum(xs) == 0 or sum(xs) == sum(ns):
-            continue
-        if not _in_doubt(s["glmm"]):
-            continue
+    for name in names:
+        xs, ns = sets[name]["xi"], sets[name]["ni"]
         out["sets"][name] = {"xi": xs, "ni": ns, **maximise(xs, ns)}
         print(name, out["sets"][name]["tau2"], out["sets"][name]["unbounded"], flush=True)
-    open(target, "w").write(json.dumps(out, indent=1))
+        open(target, "w").write(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(*sys.argv[1:5])
