@@ -27,7 +27,11 @@ CODES = {
     "continuity_correction": "1/2 added to the cells of studies with 0 or all events",
     "ft_back_transform": "Freeman-Tukey back-transformation by the harmonic mean of study sizes",
     "glmm_information": "the GLMM's observed information is not positive definite",
-    "glmm_tau2_unbounded": "the GLMM likelihood grows without bound in τ²",
+    "glmm_tau2_unbounded": "the GLMM likelihood has no maximum at a finite τ² (interval 0 to 1)",
+    "glmm_quadrature_inaccurate": "the GLMM's adaptive Gauss-Hermite rule is off from the exact integral",
+    "glmm_se_floor": "the GLMM's standard error is raised to sqrt(τ²/k), its least possible value",
+    "glmm_hessian_not_negative_definite": "the GLMM estimate may not be a maximum (Hessian)",
+    "glmm_gradient_not_zero": "the GLMM estimate may not be the maximum (gradient)",
     "subgroup_single_study": "a subgroup with one study is that study's own estimate",
 }
 

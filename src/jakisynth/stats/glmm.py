@@ -39,6 +39,12 @@ Log-likelihood reported: the full binomial log-likelihood (AGQ approximation), i
 log-likelihood Σ [x_i log(x_i/n_i) + (n_i - x_i) log(1 - x_i/n_i)] (checked against lme4 1.1-31;
 compare deviances, not ``logLik()``, across nAGQ in R).
 
+Safety net (issue 16; ``glmm_search``): the Newton fit is checked against the profile likelihood
+on a grid of σ up to 1000 (and polished from its best point), the final gradient and Hessian are
+checked, a likelihood still rising at σ = 1000 is reported as having no maximum (interval 0 to 1),
+the standard error is at least √(τ²/k), and where the n_agq-point rule is off from the exact
+integral a warning gives the exact-likelihood estimate (``integration="exact"`` maximises it).
+
 Equivalent R: ``metafor::rma.glmm(measure = "PLO", xi = events, ni = totals, method = "ML")``,
 i.e. ``lme4::glmer(cbind(xi, ni - xi) ~ 1 + (1 | study), family = binomial, nAGQ = 7)``.
 metafor refuses k = 1 and data sets where every study has 0 events or every study has all events
@@ -56,11 +62,15 @@ from scipy import special
 from .effects import check_counts, check_level
 from ..errors import InputError
 from .caveats import Caveat, messages
+from .glmm_search import CONTROL as SEARCH, exact_per_study, maximum_check, profile
 
 #: an interior optimum with σ below this is reported as the boundary, τ² = 0
 BOUNDARY_SIGMA = 1e-4
 _MODE_TOL = 1e-13
 _MAX_NEWTON = 60
+#: iteration cap of the bracketed Newton for the conditional modes (bisection alone needs
+#: about 60 halvings to reach 1e-13 from a bracket of width 1e4)
+MAX_MODE_ITERATIONS = 200
 
 
 @dataclass(frozen=True)
@@ -106,8 +116,9 @@ class GlmmFit:
 class _Agq:
     """The AGQ log-likelihood of one data set, vectorised over parameter points."""
 
-    def __init__(self, x: np.ndarray, n: np.ndarray, n_agq: int):
+    def __init__(self, x: np.ndarray, n: np.ndarray, n_agq: int, exact: bool = False):
         self.x, self.n = x, n
+        self.exact = exact  # integrate by Gauss-Legendre panels (glmm_search), not AGQ
         nodes, weights = np.polynomial.hermite.hermgauss(n_agq)
         self.nodes = nodes
         self.log_w = np.log(weights) + nodes * nodes - 0.5 * np.log(2 * np.pi)  # per node
@@ -123,18 +134,24 @@ class _Agq:
         lo, hi = np.minimum(a, b), np.maximum(a, b)
         u = np.clip(np.zeros_like(lo) if start is None else start, lo, hi)
         s2 = sigma * sigma
-        for _ in range(100):
+        last_step = hi - lo
+        for _ in range(MAX_MODE_ITERATIONS):
             p = special.expit(beta + sigma * u)
             score = sigma * (x - n * p) - u  # g'(u), decreasing in u
             curv = s2 * n * p * (1.0 - p) + 1.0
             lo = np.where(score > 0, u, lo)
             hi = np.where(score < 0, u, hi)
-            new = u + score / curv
-            outside = (new < lo) | (new > hi)
-            new = np.where(outside, 0.5 * (lo + hi), new)
-            step = np.abs(new - u)
+            newton = score / curv
+            # Newton inside the bracket, and only while it at least halves the step (else
+            # bisect): plain Newton crawls or jumps across when σ is large and the logistic
+            # curvature vanishes (rtsafe, Press et al., Numerical Recipes, section 9.4)
+            done = np.abs(newton) <= _MODE_TOL * (1.0 + np.abs(u))  # converged: stay
+            bisect = ~done & ((u + newton <= lo) | (u + newton >= hi)
+                              | (np.abs(newton) > 0.5 * np.abs(last_step)))
+            new = np.where(bisect, 0.5 * (lo + hi), u + newton)
+            last_step = new - u
             u = new
-            if step.max(initial=0.0) < _MODE_TOL * (1.0 + np.abs(u).max(initial=0.0)):
+            if np.abs(last_step).max(initial=0.0) < _MODE_TOL * (1.0 + np.abs(u).max(initial=0.0)):
                 break
         p = special.expit(beta + sigma * u)
         return u, s2 * n * p * (1.0 - p) + 1.0
@@ -143,6 +160,8 @@ class _Agq:
         """log L_i without the binomial coefficient for arrays beta, sigma of shape (m, 1);
         returns (m, k) and the modes."""
         u_hat, h = self.modes(beta, sigma, start)
+        if self.exact:
+            return exact_per_study(self.x, self.n, beta, sigma, u_hat, h), u_hat
         scale = np.sqrt(2.0 / h)  # (m, k)
         u = u_hat[..., None] + scale[..., None] * self.nodes  # (m, k, Q)
         eta = beta[..., None] + sigma[..., None] * u
@@ -176,12 +195,20 @@ class _Agq:
         return value, grad, np.array([[hbb, hbs], [hbs, hss]]), modes[0]
 
 
-def fit_glmm_logit(events, totals, *, n_agq: int = 7, level: float = 0.95) -> GlmmFit:
+INTEGRATIONS = ("agq", "exact")
+
+
+def fit_glmm_logit(events, totals, *, n_agq: int = 7, level: float = 0.95,
+                   integration: str = "agq") -> GlmmFit:
     """Fit the random-intercept logistic model by ML with adaptive Gauss-Hermite quadrature.
 
     ``events``/``totals``: counts per study; ``n_agq``: number of quadrature points (1 = Laplace;
-    lme4 allows up to 25); ``level``: confidence level of the Wald interval for β.
-    Formulas and sources: see the module docstring. Equivalent R:
+    lme4 allows up to 25); ``level``: confidence level of the Wald interval for β;
+    ``integration``: "agq" (the n_agq-point rule, as lme4) or "exact" (Gauss-Legendre panels,
+    accurate at any τ: ``glmm_search``). Whatever the integration, the fit is checked against
+    the profile likelihood on a grid of τ up to 1000 (a likelihood still rising there has no
+    maximum: a warning, and an interval of 0 to 1), and the standard error is at least
+    √(τ²/k). Formulas and sources: see the module docstring. Equivalent R:
     ``rma.glmm(measure = "PLO", xi = events, ni = totals, method = "ML", nAGQ = n_agq)``.
 
     Never returns NaN: a fit that did not converge says so (``converged=False`` and a warning).
@@ -195,6 +222,8 @@ def fit_glmm_logit(events, totals, *, n_agq: int = 7, level: float = 0.95) -> Gl
         raise InputError(f"n_agq: expected a whole number from 1 to 100 (lme4 allows up to 25), "
                          f"got {n_agq!r}")
     n_agq = int(n_agq)
+    if integration not in INTEGRATIONS:
+        raise InputError(f"integration: expected 'agq' or 'exact'; got {integration!r}")
     if xi.sum() == 0 or xi.sum() == ni.sum():
         which = "0 events" if xi.sum() == 0 else "all events"
         raise InputError(f"events: every study has {which}; the GLMM estimate (pooled logit) is "
@@ -203,7 +232,7 @@ def fit_glmm_logit(events, totals, *, n_agq: int = 7, level: float = 0.95) -> Gl
                          "estimate")
     x, n = xi.astype(float), ni.astype(float)
     k = x.size
-    model = _Agq(x, n, n_agq)
+    model = _Agq(x, n, n_agq, exact=integration == "exact")
     caveats: list[Caveat] = []
     pooled = x.sum() / n.sum()
     beta_fixed = float(special.logit(pooled))  # the MLE at σ = 0
@@ -211,7 +240,7 @@ def fit_glmm_logit(events, totals, *, n_agq: int = 7, level: float = 0.95) -> Gl
     curvature = float(np.sum((x - n * pooled) ** 2 - n * pooled * (1 - pooled)))
 
     beta, sigma, value = beta_fixed, 0.0, boundary_value
-    converged, iterations = True, 0
+    converged, iterations, unbounded = True, 0, False
     if k == 1:
         caveats.append(Caveat("single_study", "k = 1: tau2 cannot be estimated from one study "
                               "and is set to 0 (metafor's rma.glmm refuses k = 1)"))
@@ -229,23 +258,92 @@ def fit_glmm_logit(events, totals, *, n_agq: int = 7, level: float = 0.95) -> Gl
             beta, sigma, value, converged = b, s, v, ok
         elif curvature > 0:  # the boundary is not a maximum, yet no interior optimum was found
             beta, sigma, value, converged = b, s, v, False
+        (beta, sigma, value, converged), unbounded = _global_check(
+            model, beta_fixed, (beta, sigma, value, converged), caveats)
         if sigma == 0.0:
             caveats.append(Caveat("tau2_boundary", "tau2 estimated at the boundary (0): the GLMM "
                                   "reduces to the fixed-intercept logistic model (pooled "
                                   "proportion sum(events)/sum(totals))"))
-    if not converged:
+    if sigma > 0 and not unbounded and (caveat := maximum_check(model, beta, sigma)):
+        caveats.append(caveat)
+    if not converged and not unbounded:  # unbounded: there is no maximum to converge to
         caveats.append(Caveat("not_converged", f"GLMM: the optimiser did not converge in "
                               f"{iterations} Newton iterations; the last values are reported "
                               "and may be wrong"))
-    se, from_hessian = _standard_error(model, beta, sigma, n, pooled)
+    se, from_hessian = (np.inf, True) if unbounded else _standard_error(model, beta, sigma, n,
+                                                                         pooled)
     if not from_hessian:
         caveats.append(Caveat("glmm_information", "GLMM: the observed information of (sigma, "
                               "beta) is not positive definite; se is the conditional one given "
                               "tau2 (lme4's fallback 'var-cov estimated from RX')"))
+    floor = sigma / np.sqrt(k)
+    if unbounded:
+        se = float(floor)  # at tau2 = 1e6: the interval is 0 to 1 on the proportion scale
+    elif not se >= floor:  # also catches a non-finite se
+        caveats.append(Caveat("glmm_se_floor", f"GLMM: the standard error from the Hessian ({se:.3g}) is below "
+                        f"sqrt(tau2/k) = {floor:.3g}, the least uncertainty about the mean of k "
+                        "random effects with variance tau2; sqrt(tau2/k) is used"))
+        se = float(floor)
     z = float(special.ndtri(1 - (1 - level) / 2))
     return GlmmFit(estimate=beta, se=se, ci_lower=beta - z * se, ci_upper=beta + z * se,
                    tau2=sigma * sigma, loglik=value, n_agq=n_agq, converged=converged,
                    iterations=iterations, caveats=tuple(caveats))
+
+
+def _global_check(model: _Agq, beta_fixed: float, fit, caveats: list[Caveat]):
+    """Check the Newton fit against the profile likelihood on a grid of σ (``glmm_search``) and
+    the AGQ likelihood against the exact integral there; returns (β, σ, value, converged).
+
+    Where AGQ is off by more than the tolerance, the fit stays AGQ's (the documented model, as
+    lme4 fits it) with a caveat giving the exact-integral estimate; but where the exact
+    likelihood has no maximum (it rises as τ → ∞), the fit is reported as unbounded."""
+    fit, unbounded = _best_on_profile(model, beta_fixed, fit)
+    if not unbounded and not model.exact and model.nodes.size > 1:
+        exact = _Agq(model.x, model.n, model.nodes.size, exact=True)
+        error = model.at(fit[0], fit[1]) - exact.at(fit[0], fit[1])
+        if abs(error) > SEARCH.quadrature_tolerance:
+            exact_fit, unbounded = _best_on_profile(exact, beta_fixed, fit, start_over=True)
+            caveats.append(Caveat(
+                "glmm_quadrature_inaccurate", f"GLMM: at tau2 = {fit[1] ** 2:.4g} the {model.nodes.size}-point adaptive "
+                f"Gauss-Hermite log-likelihood is off by {error:.2g} from the exact integral (tau "
+                "large: the integrand is far from normal). "
+                + ("With the exact integral the likelihood has no maximum (below)."
+                   if unbounded else
+                   f"Maximising the exact integral gives logit {exact_fit[0]:.4f}, tau2 "
+                   f"{exact_fit[1] ** 2:.4g} (integration='exact'); lme4 keeps the "
+                   f"{model.nodes.size}-point rule, as here.")))
+            if unbounded:
+                fit = exact_fit
+    if unbounded:
+        caveats.append(Caveat("glmm_tau2_unbounded", "GLMM: the likelihood has no maximum at a finite tau2 (it does not "
+                        f"fall as tau2 grows, searched up to tau2 = {fit[1] ** 2:.4g}); tau2 "
+                        "and the pooled proportion are not identified by these data, and the "
+                        "interval is 0 to 1"))
+    return fit, unbounded
+
+
+def _best_on_profile(model: _Agq, beta_fixed: float, fit, start_over: bool = False):
+    """The better of ``fit`` and a Newton polish from the best point of the σ-profile, and
+    whether the profile rises up to the largest σ searched (no maximum)."""
+    beta, sigma, value, converged = fit
+    if start_over:
+        value, converged = -np.inf, False
+    prof = profile(model, beta_fixed)
+    best = prof.best
+    if prof.unbounded(SEARCH.better):
+        return (float(prof.beta[-1]), float(prof.sigma[-1]), float(prof.value[-1]), False), True
+    if prof.value[best] <= value + SEARCH.better and converged:
+        return (beta, sigma, value, converged), False
+    boundary = (beta_fixed, 0.0, model.at(beta_fixed, 0.0), True), False
+    if prof.sigma[best] == 0.0:
+        return boundary
+    b, s, v, ok, _ = _newton(model, float(prof.beta[best]), float(prof.sigma[best]))
+    if s <= BOUNDARY_SIGMA:
+        return boundary
+    if v >= prof.value[best] - SEARCH.better:
+        return (b, s, v, ok), False
+    return (float(prof.beta[best]), float(prof.sigma[best]), float(prof.value[best]),
+            False), False
 
 
 def _start_sigma(x, n) -> float:
@@ -309,4 +407,5 @@ def _standard_error(model: _Agq, beta: float, sigma: float, n, pooled: float):
         return float(np.sqrt(info[1, 1] / det)), True
     u_hat, h = model.modes(np.array([[beta]]), np.array([[sigma]]))
     w = (h[0] - 1.0) / (sigma * sigma)
-    return float(1.0 / np.sqrt(np.sum(w / (1.0 + sigma * sigma * w)))), False
+    information = float(np.sum(w / (1.0 + sigma * sigma * w)))
+    return (float(1.0 / np.sqrt(information)) if information > 0 else np.inf), False

@@ -26,7 +26,7 @@ from ..errors import InputError
 from .options import CI_METHODS, PI_DF
 from .caveats import Caveat
 from .results import Heterogeneity, ModelFit, ModelScale
-from .tau2 import estimate_tau2, generalised_q, tau2_qprofile_ci
+from .tau2 import CANCELLATION, estimate_tau2, generalised_q, tau2_qprofile_ci, weight_spread
 
 
 
@@ -124,9 +124,11 @@ def typical_variance(vi) -> float:
     Higgins & Thompson (2002, Stat Med 21:1539); used for I² and H². With k = 1, the variance.
     """
     w = 1.0 / np.asarray(vi, dtype=float)
-    denominator = w.sum() ** 2 - np.dot(w, w)
-    if denominator <= 0:
+    if w.size < 2:
         return float(np.mean(1.0 / w))
+    denominator = w.sum() ** 2 - np.dot(w, w)
+    if denominator < CANCELLATION * w.sum() ** 2:  # one weight dominates: no cancellation
+        return float((w.size - 1) / weight_spread(w))
     return float((w.size - 1) * w.sum() / denominator)
 
 

@@ -27,13 +27,21 @@ import numpy as np
 from scipy import special
 
 from ..errors import InputError
-from .options import TAU2_METHODS
 from .caveats import Caveat
+from .options import TAU2_METHODS
+from .tau2_search import SearchControl, local_maxima, loglik
 
 #: Convergence threshold on tau² for the iterative estimators (metafor's default is 1e-5; the
 #: reference values were made with 1e-12, which is what a panel re-running metafor tightly sees).
 THRESHOLD = 1e-12
 MAX_ITERATIONS = 1000
+#: step halvings per Fisher-scoring iteration before a step is clipped at 0
+MAX_HALVINGS = 60
+#: iteration cap of the safeguarded Newton root finder for Q(τ²) = target
+MAX_ROOT_ITERATIONS = 500
+SEARCH = SearchControl()
+#: Σw - Σw²/Σw below this fraction of Σw is recomputed without cancellation (``weight_spread``)
+CANCELLATION = 1e-4
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,10 @@ class Tau2Estimate:
     converged: bool = True
     iterations: int = 0
     caveats: tuple[Caveat, ...] = field(default_factory=tuple)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(c.message for c in self.caveats)
 
 
 def generalised_q(yi: np.ndarray, vi: np.ndarray, tau2: float) -> float:
@@ -66,10 +78,24 @@ def estimate_tau2(yi, vi, method: str = "REML") -> Tau2Estimate:
     return _ESTIMATORS[method](yi, vi)
 
 
+def weight_spread(w) -> float:
+    """Σw - Σw²/Σw (the DL denominator). When one weight dominates, the difference cancels
+    (relative error about eps·Σw/result); below CANCELLATION·Σw it is computed as
+    Σ w_i (Σ_{j≠i} w_j)/Σw instead, a sum of positive terms."""
+    w = np.asarray(w, dtype=float)
+    total = w.sum()
+    spread = float(total - np.dot(w, w) / total)
+    if spread >= CANCELLATION * total:
+        return spread
+    others = np.concatenate([[0.0], np.cumsum(w)[:-1]]) + np.concatenate(
+        [np.cumsum(w[::-1])[:-1][::-1], [0.0]])
+    return float(np.dot(w, others) / total)
+
+
 def _dl(yi, vi):
     w = 1.0 / vi
     q = generalised_q(yi, vi, 0.0)
-    c = w.sum() - np.dot(w, w) / w.sum()
+    c = weight_spread(w)
     return Tau2Estimate(max(0.0, (q - (yi.size - 1)) / c), "DL")
 
 
@@ -137,7 +163,7 @@ def solve_q(yi, vi, target: float) -> tuple[float, int, bool]:
         yi, vi = [float(a) for a in yi], [float(b) for b in vi]
     lo, hi = 0.0, math.inf
     tau2 = 0.0
-    for iteration in range(1, 501):
+    for iteration in range(1, MAX_ROOT_ITERATIONS + 1):
         q, slope = _q_and_slope(yi, vi, tau2)
         f = q - target
         if f > 0:
@@ -147,12 +173,12 @@ def solve_q(yi, vi, target: float) -> tuple[float, int, bool]:
         else:
             return tau2, iteration, True
         candidate = tau2 - f / slope if slope < 0 else math.inf
-        if not lo < candidate < hi:
+        if not (math.isfinite(candidate) and lo < candidate < hi):
             candidate = 0.5 * (lo + hi) if math.isfinite(hi) else max(2 * lo, lo + 1.0)
         if abs(candidate - tau2) <= 1e-15 * abs(candidate):
             return candidate, iteration, True
         tau2 = candidate
-    return tau2, 500, False
+    return tau2, MAX_ROOT_ITERATIONS, False
 
 
 def _scoring_step(yi, vi, tau2: float, method: str) -> float:
@@ -168,33 +194,86 @@ def _scoring_step(yi, vi, tau2: float, method: str) -> float:
         sw2 = np.dot(w, w)
         tr_p = sw - sw2 / sw
         tr_pp = sw2 - 2 * np.dot(w, w * w) / sw + sw2**2 / sw**2
+        if not tr_pp > 0:  # lost to cancellation (one weight dominates): no step
+            return math.inf
         return float((np.dot(py, py) - tr_p) / tr_pp)
     return float((k / (k - 1) * np.dot(py, resid) - k) / sw)  # EB
 
 
 def _fisher_scoring(yi, vi, method: str) -> Tau2Estimate:
-    """ML, REML and EB by Fisher scoring as metafor's ``rma.uni`` (step halving at 0)."""
+    """ML, REML and EB by Fisher scoring as metafor's ``rma.uni`` (step halving at 0), then
+    checked globally: ML and REML against every local maximum of the log-likelihood
+    (``tau2_search``), EB against the root of Q(τ²) = k - 1 (its estimating equation for the
+    intercept-only model, which has one root as Q decreases in τ²)."""
+    tau2, iterations, converged, change = _scoring_iterations(yi, vi, method)
+    if method == "EB":
+        return _checked_eb(yi, vi, tau2, iterations, converged, change)
+    return _checked_likelihood(yi, vi, method, tau2, iterations, converged, change)
+
+
+def _scoring_iterations(yi, vi, method: str) -> tuple[float, int, bool, float]:
+    """Fisher scoring from the HE estimate: (τ², iterations, converged, last change). Stops
+    after MAX_ITERATIONS or at a step that is not finite (never loops)."""
     tau2 = _he(yi, vi).tau2
     change = np.inf
     iterations = 0
     while change > THRESHOLD and iterations < MAX_ITERATIONS:
         iterations += 1
         adj = _scoring_step(yi, vi, tau2, method)
+        if not math.isfinite(adj):
+            return tau2, iterations, False, math.inf
         if tau2 + adj < 0 and (tau2 == 0.0 or _scoring_step(yi, vi, 0.0, method) <= 0):
             # The step would leave the parameter space and the score at 0 points below 0: the
             # estimate is on the boundary (metafor reaches the same point by halving the step
             # until the change is below its threshold).
-            tau2, change = 0.0, 0.0
-            break
-        while tau2 + adj < 0:
+            return 0.0, iterations, True, 0.0
+        for _ in range(MAX_HALVINGS):
+            if tau2 + adj >= 0:
+                break
             adj /= 2
-        tau2 += adj
+        tau2 = max(0.0, tau2 + adj)
         change = abs(adj)
-    converged = change <= THRESHOLD
-    caveats = () if converged else (Caveat(
-        "not_converged", f"{method}: Fisher scoring did not converge in {MAX_ITERATIONS} "
-        f"iterations (last change {change:.2g}); the last value is used"),)
-    return Tau2Estimate(max(0.0, tau2), method, converged, iterations, caveats)
+    return tau2, iterations, change <= THRESHOLD, change
+
+
+def _not_converged(method: str, iterations: int, change: float) -> Caveat:
+    return Caveat("not_converged", f"{method}: Fisher scoring did not converge in {iterations} "
+                  f"iterations (last change {change:.2g}); the last value is used")
+
+
+def _checked_likelihood(yi, vi, method, tau2, iterations, converged, change) -> Tau2Estimate:
+    """Keep the Fisher-scoring result when it is the global maximum; otherwise the global one."""
+    maxima = local_maxima(yi, vi, method, starts=(tau2, _dl(yi, vi).tau2, _he(yi, vi).tau2))
+    caveats: list[Caveat] = []
+    best = max(maxima, key=lambda m: m.loglik, default=None)
+    if best is not None:
+        scored = loglik(yi, vi, tau2, method)
+        if not (converged and scored >= best.loglik - SEARCH.loglik_tie):
+            tau2, converged = best.tau2, True
+        if len(maxima) > 1:
+            where = ", ".join(f"tau2 = {m.tau2:.4g} (log-likelihood {m.loglik:.4f})"
+                              for m in maxima)
+            caveats.append(Caveat(
+                "tau2_multimodal", f"{method}: the log-likelihood has {len(maxima)} local maxima "
+                f"in tau2 ({where}); the global maximum, tau2 = {tau2:.4g}, is reported"))
+    if not converged:
+        caveats.append(_not_converged(method, iterations, change))
+    return Tau2Estimate(tau2, method, converged, iterations, tuple(caveats))
+
+
+def _checked_eb(yi, vi, tau2, iterations, converged, change) -> Tau2Estimate:
+    """EB solves Q(τ²) = k - 1 (metafor's EB step is (k/(k-1)·Q(τ²) - k)/Σw); where Fisher
+    scoring failed, the safeguarded root finder gives the root (or 0 when Q(0) <= k - 1)."""
+    if converged:
+        return Tau2Estimate(tau2, "EB", True, iterations)
+    target = yi.size - 1
+    if generalised_q(yi, vi, 0.0) <= target:
+        return Tau2Estimate(0.0, "EB", True, iterations)
+    root, more, ok = solve_q(yi, vi, target)
+    if ok:
+        return Tau2Estimate(root, "EB", True, iterations + more)
+    return Tau2Estimate(root, "EB", False, iterations + more,
+                        (_not_converged("EB", iterations, change),))
 
 
 _ESTIMATORS = {
