@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
+from .errors import EvidenceError
 from .report.files import stable_floats
-from .report.outputs import MANIFEST, OutputSet, write_outputs
+from .report.outputs import MANIFEST, OutputSet
 
 SOFTWARE = ("numpy", "scipy", "pandas", "statsmodels", "matplotlib", "PyYAML", "jsonschema",
             "Jinja2", "click")
@@ -69,27 +72,37 @@ def software_versions() -> dict[str, str]:
 
 
 def run(evidence_dir="evidence", out_dir="outputs") -> RunSummary:
-    """Run the synthesis; raise :class:`~jakisynth.errors.EvidenceError` on invalid evidence."""
+    """Run the synthesis; raise :class:`~jakisynth.errors.EvidenceError` on invalid evidence and
+    :class:`~jakisynth.errors.OutputError` when ``out_dir`` may not be written (both before any
+    work). The outputs are switched in as a whole, under the lock of ``out_dir``
+    (:mod:`~jakisynth.report.staging`)."""
     from .synthesis.analysis import run_plan
     from .evidence.plan import load_plan
     from .evidence.validate import load_evidence
+    from .report.outputs import publish_outputs
+    from .report.staging import check_target, claim, output_lock, restore_if_missing
 
+    _check_evidence_dir(evidence_dir)
+    restore_if_missing(Path(out_dir).resolve())
+    out = check_target(out_dir, evidence_dir=evidence_dir)
     loaded = load_evidence(evidence_dir)
     studies = {sid: item.data for sid, item in loaded.items()}
     plan = load_plan(evidence_dir, loaded)
-    results = run_plan(plan, studies)
+    with quiet_numerics():
+        results = run_plan(plan, studies)
     files = evidence_files(evidence_dir)
     version = evidence_version(files)
-    try:
-        old_changelog = (Path(out_dir) / "CHANGELOG.md").read_bytes()
-    except OSError:
-        old_changelog = None
-    keys: dict[str, str] = {}
-    outputs = build_outputs(results, loaded, studies, version, Path(out_dir), keys)
-    manifest = write_outputs(outputs, out_dir, inputs={f"evidence/{k}": v for k, v in files.items()},
-                             version=__version__,
-                             extra={"evidence_version": version,
-                                    "figure_keys": {k: keys[k] for k in sorted(keys)}})
+    with output_lock(out) as held:
+        previous = claim(out, str(out_dir))
+        old_changelog = _read(out / "CHANGELOG.md") if previous else None
+        keys: dict[str, str] = {}
+        with quiet_numerics():
+            outputs = build_outputs(results, loaded, studies, version, out, keys, previous)
+        manifest = publish_outputs(outputs, out, held, previous,
+                                   inputs={f"evidence/{k}": v for k, v in files.items()},
+                                   version=__version__,
+                                   extra={"evidence_version": version,
+                                          "figure_keys": {k: keys[k] for k in sorted(keys)}})
     from .synthesis.living import newest_entry
 
     n_warnings = sum(len(a.result.warnings) for a in results.analyses)
@@ -100,7 +113,43 @@ def run(evidence_dir="evidence", out_dir="outputs") -> RunSummary:
                       newest_entry(changelog.decode("utf-8")) if updated else "")
 
 
-def build_outputs(results, loaded, studies, version: str, out_dir: Path, keys: dict) -> OutputSet:
+def _check_evidence_dir(evidence_dir) -> None:
+    from .errors import Problem
+
+    path = Path(evidence_dir)
+    if not path.exists():
+        problem = "no such directory"
+    elif not path.is_dir():
+        problem = ("is a file: --evidence takes the evidence directory (extractions and "
+                   "analysis.yaml), e.g. evidence/")
+    else:
+        return
+    raise EvidenceError([Problem(str(evidence_dir), None, "", problem)])
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+@contextmanager
+def quiet_numerics():
+    """numpy floating-point warnings off (the edge cases they flag are caveats of the results,
+    and every returned number is checked finite where it matters); library UserWarnings are
+    recorded and re-raised as an error only in tests, never printed between result lines."""
+    import numpy as np
+
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.filterwarnings("ignore", category=UserWarning, module="pandas")
+        warnings.filterwarnings("ignore", category=UserWarning, module="matplotlib")
+        yield
+
+
+def build_outputs(results, loaded, studies, version: str, out_dir: Path, keys: dict,
+                  previous: dict | None = None) -> OutputSet:
     from .synthesis.consistency import check_evidence
     from .synthesis.living import changelog_text, evidence_snapshot
     from .report.html import render_report
@@ -110,7 +159,7 @@ def build_outputs(results, loaded, studies, version: str, out_dir: Path, keys: d
     tables = build_tables(results, studies)
     for name, (title, frame) in tables.items():
         outputs.add_table(f"tables/{name}", frame, title=title)
-    svgs = _figures(results, studies, outputs, out_dir, keys)
+    svgs = _figures(results, studies, outputs, out_dir, keys, previous or {})
     consistency = check_evidence(loaded).to_frame()
     outputs.add("consistency.csv", _consistency_csv(consistency))
     outputs.add("results.json", json.dumps(stable_floats(results.to_dict()), indent=1, allow_nan=False) + "\n")
@@ -130,7 +179,8 @@ def _consistency_csv(frame) -> str:
     return frame_to_csv(frame)
 
 
-def _figures(results, studies, outputs: OutputSet, out_dir: Path, keys: dict) -> dict[str, bytes]:
+def _figures(results, studies, outputs: OutputSet, out_dir: Path, keys: dict,
+             previous: dict) -> dict[str, bytes]:
     """Draw every figure (PNG, SVG, PDF into ``outputs``); return the SVGs for the report.
 
     A figure whose inputs, plotting code and matplotlib version are those recorded for the files
@@ -139,7 +189,6 @@ def _figures(results, studies, outputs: OutputSet, out_dir: Path, keys: dict) ->
     """
     from .report.figures import figure_specs
 
-    previous = _previous_manifest(out_dir)
     specs = figure_specs(results, studies)
     rendered = {}
     for spec in specs:
@@ -185,17 +234,11 @@ def _render(specs) -> dict[str, dict[str, bytes]]:
     return {spec.name: result for spec, result in zip(specs, results)}
 
 
-def _previous_manifest(out_dir: Path) -> dict:
-    try:
-        return json.loads((Path(out_dir) / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
 def _cached_figure(out_dir: Path, previous: dict, name: str, key: str):
     from .report.files import sha256
 
-    if previous.get("figure_keys", {}).get(name) != key:
+    figure_keys = previous.get("figure_keys")
+    if not isinstance(figure_keys, dict) or figure_keys.get(name) != key:
         return None
     out = {}
     for fmt in FIGURE_FORMATS:
