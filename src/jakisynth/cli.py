@@ -75,14 +75,28 @@ def pool(file, events_col, total_col, study_col, method, transform, tau2, ci, le
               help="Output directory.")
 def run(evidence_dir: str, out_dir: str) -> None:
     """Validate the evidence, pool, and write every table, figure and the report."""
-    from .errors import EvidenceError
+    from .errors import EvidenceError, OutputError
     from .run import run as run_synthesis
 
     try:
         summary = run_synthesis(evidence_dir, out_dir)
     except EvidenceError as err:
         _refuse(err)
+    except OutputError as err:
+        _fail(f"error: {err}")
+    except OSError as err:  # the disk, permissions: outside the evidence
+        _fail(f"error: {_os_message(err)}; the previous outputs are unchanged")
     click.echo(str(summary))
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+def _os_message(err: OSError) -> str:
+    where = f"{err.filename}: " if err.filename else ""
+    return f"{where}{err.strerror or err}"
 
 
 def _refuse(err) -> None:
