@@ -21,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import EvidenceError, Problem
+from .crosscheck import date_problems, duplicate_citations
 from .yamlio import Loaded, format_path, load_yaml, one_line
 
 PLAN_FILE = "analysis.yaml"
@@ -167,7 +168,10 @@ def _strict_validator(schema: dict):
 
     checker = Draft202012Validator.TYPE_CHECKER.redefine(
         "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool))
-    strict = validators.extend(Draft202012Validator, type_checker=checker)
+    from .crosscheck import fullmatch_pattern
+
+    strict = validators.extend(Draft202012Validator, type_checker=checker,
+                               validators={"pattern": fullmatch_pattern})
     return strict(schema)
 
 
@@ -214,7 +218,7 @@ def validate_paths(path, sources=None) -> tuple[dict[str, Loaded], list[Problem]
             continue
         found = schema_problems(loaded, schema)
         if not found:
-            found = cross_field_problems(loaded)
+            found = cross_field_problems(loaded) + date_problems(loaded)
             if sources is not None:
                 from .sources import check_sources
 
@@ -228,6 +232,7 @@ def validate_paths(path, sources=None) -> tuple[dict[str, Loaded], list[Problem]
             seen[sid] = loaded.file
             if not found:
                 studies[sid] = loaded
+    problems.extend(duplicate_citations(studies))
     return studies, problems
 
 
@@ -252,7 +257,7 @@ def validate_command(path, sources, plan_check=None) -> int:
     checked_plan = False
     try:
         studies, problems = validate_paths(root, sources)
-        if not problems and plan_check is not None and (root / PLAN_FILE).is_file():
+        if not problems and plan_check is not None and root.is_dir():
             problems = plan_check(root, studies)
             checked_plan = True
     except EvidenceError as err:

@@ -74,6 +74,9 @@ def fit_proportions(events, totals, *, studies=None, method="inverse", transform
     if ci not in CI_METHODS:
         raise InputError(f"ci: expected 'z' or 'hk'; got {ci!r}")
     level = check_level(level)
+    if study_ci not in ("exact", "wilson"):
+        raise InputError(f"study_ci: expected 'exact' or 'wilson' (the per-study CI); "
+                         f"got {study_ci!r}")
     observed = study_intervals(x, n, ci=study_ci, level=level)
     if method == "glmm":
         if transform != "logit":
