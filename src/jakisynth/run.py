@@ -77,6 +77,7 @@ def run(evidence_dir="evidence", out_dir="outputs") -> RunSummary:
     work). The outputs are switched in as a whole, under the lock of ``out_dir``
     (:mod:`~jakisynth.report.staging`)."""
     from .synthesis.analysis import run_plan
+    from .synthesis.feasibility import check_feasible
     from .evidence.plan import load_plan
     from .evidence.validate import load_evidence
     from .report.outputs import publish_outputs
@@ -88,8 +89,9 @@ def run(evidence_dir="evidence", out_dir="outputs") -> RunSummary:
     loaded = load_evidence(evidence_dir)
     studies = {sid: item.data for sid, item in loaded.items()}
     plan = load_plan(evidence_dir, loaded)
+    check_feasible(plan, studies)
     with quiet_numerics():
-        results = run_plan(plan, studies)
+        results = _fit_plan(run_plan, plan, studies)
     files = evidence_files(evidence_dir)
     version = evidence_version(files)
     with output_lock(out) as held:
@@ -97,7 +99,7 @@ def run(evidence_dir="evidence", out_dir="outputs") -> RunSummary:
         old_changelog = _read(out / "CHANGELOG.md") if previous else None
         keys: dict[str, str] = {}
         with quiet_numerics():
-            outputs = build_outputs(results, loaded, studies, version, out, keys, previous)
+            outputs = _build(results, loaded, studies, version, out, keys, previous)
         manifest = publish_outputs(outputs, out, held, previous,
                                    inputs={f"evidence/{k}": v for k, v in files.items()},
                                    version=__version__,
@@ -111,6 +113,27 @@ def run(evidence_dir="evidence", out_dir="outputs") -> RunSummary:
     return RunSummary(str(out_dir), version, len(manifest["outputs"]) + 1, len(results.analyses),
                       n_warnings, updated,
                       newest_entry(changelog.decode("utf-8")) if updated else "")
+
+
+def _fit_plan(run_plan, plan, studies):
+    """``run_plan``; a fit the feasibility rules did not foresee is refused as a problem of the
+    plan (one line), never a traceback."""
+    from .errors import InputError, Problem
+
+    try:
+        return run_plan(plan, studies)
+    except InputError as err:
+        raise EvidenceError([Problem(plan.file, None, "", f"an analysis cannot be fitted: {err}")]) from None
+
+
+def _build(results, loaded, studies, version, out, keys, previous) -> OutputSet:
+    """:func:`build_outputs`; a table or figure that refuses the results is one line."""
+    from .errors import InputError, OutputError
+
+    try:
+        return build_outputs(results, loaded, studies, version, out, keys, previous)
+    except InputError as err:
+        raise OutputError(f"the outputs cannot be built: {err}; nothing was written") from None
 
 
 def _check_evidence_dir(evidence_dir) -> None:

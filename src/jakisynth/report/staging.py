@@ -126,6 +126,7 @@ def output_lock(out: Path):
     holds it. Yields the list of open lock descriptors (``publish`` adds the new set's)."""
     import fcntl
 
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     said = False
     while True:
@@ -147,6 +148,9 @@ def output_lock(out: Path):
     finally:
         with contextlib.suppress(OSError):
             os.unlink(out / LOCK)
+        if created:  # nothing published: leave no empty directory behind
+            with contextlib.suppress(OSError):
+                out.rmdir()
         for handle in held:
             os.close(handle)
 
