@@ -37,6 +37,7 @@ _SPECIAL_FLOAT = re.compile(r"^[-+]?\.(nan|NaN|NAN|inf|Inf|INF)$")
 MAX_BYTES = 2_000_000
 MAX_NODES = 50_000
 MAX_DEPTH = 64
+MAX_KEY_SHOWN = 60  # a longer field name is shortened in messages
 
 
 @dataclass
@@ -63,6 +64,8 @@ def format_path(path: tuple) -> str:
     """``("outcomes", 0, "results", 1, "events")`` -> ``"outcomes[0].results[1].events"``."""
     out = ""
     for part in path:
+        if isinstance(part, str) and len(part) > MAX_KEY_SHOWN:  # one readable line
+            part = f"{part[:MAX_KEY_SHOWN]}...({len(part):,} characters)"
         if isinstance(part, int):
             out += f"[{part}]"
         elif _SIMPLE_KEY.match(str(part)):
@@ -126,6 +129,7 @@ def load_yaml_text(text: str, file: str = "<string>") -> Loaded:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark is not None else None
         message = one_line(" ".join(str(x) for x in (err.context, err.problem) if x))
+        message = _long_key_message(text, err, line) or message
         raise EvidenceError([Problem(file, line, "", f"invalid YAML: {message}")]) from None
     except yaml.reader.ReaderError as err:
         line = text[: err.position].count("\n") + 1
@@ -148,6 +152,19 @@ def load_yaml_text(text: str, file: str = "<string>") -> Loaded:
         raise EvidenceError([Problem(file, node.start_mark.line + 1, "",
                                      "the top level must be a mapping of fields")])
     return loaded
+
+
+def _long_key_message(text: str, err, line: int | None) -> str | None:
+    """PyYAML's "could not find expected ':'" for a key longer than YAML's 1024-character limit
+    for an implicit key, said plainly."""
+    if line is None or "could not find expected ':'" not in str(err.problem):
+        return None
+    lines = text.splitlines()
+    start = err.context_mark.line if err.context_mark is not None else line - 1
+    if 0 <= start < len(lines) and len(lines[start]) > 1024:
+        return (f"line {start + 1} has {len(lines[start]):,} characters; a field "
+                "name has at most 1024 (YAML's limit): is this a field name?")
+    return None
 
 
 def _char_name(character) -> str:
