@@ -115,7 +115,14 @@ def claim(out: Path, given: str) -> dict:
     """Under the lock: remove leftovers of interrupted runs, check again that ``out`` is ours
     (another process may have written meanwhile); the previous manifest, ``{}`` if none."""
     recover(out)
-    return _refuse_foreign(out, given)
+    manifest = _refuse_foreign(out, given)
+    listed = [p for p in manifest.get("outputs", {}) if _safe(p)]
+    for directory in sorted(_dirs(listed)):
+        path = out / directory
+        if path.is_symlink() or (path.exists() and not path.is_dir()):
+            raise OutputError(f"{path}: jakisynth writes a directory there, and it is not one; "
+                              "move it away, then run again")
+    return manifest
 
 
 # ---- one run at a time ----------------------------------------------------------------------

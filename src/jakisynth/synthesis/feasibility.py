@@ -45,10 +45,13 @@ def plan_problems(evidence_dir, loaded: dict) -> list[Problem]:
 def feasibility_problems(plan, studies: dict[str, dict]) -> list[Problem]:
     from .analysis import default_group, pooled_rows, row_order
 
-    lines = _plan_lines(plan.file)
     problems: list[Problem] = []
+    cache: list = []
 
     def add(path: tuple, message: str):
+        if not cache:  # the plan's lines, read only when there is a problem to place
+            cache.append(_plan_lines(plan.file))
+        lines = cache[0]
         path = _by_index(lines, path)
         problems.append(Problem(plan.file, lines.line_of(path) if lines else None,
                                 format_path(path), message))
