@@ -155,15 +155,16 @@ def load_yaml_text(text: str, file: str = "<string>") -> Loaded:
 
 
 def _long_key_message(text: str, err, line: int | None) -> str | None:
-    """PyYAML's "could not find expected ':'" for a key longer than YAML's 1024-character limit
-    for an implicit key, said plainly."""
-    if line is None or "could not find expected ':'" not in str(err.problem):
-        return None
+    """PyYAML's "could not find expected ':'" or "mapping values are not allowed here" for a
+    key longer than YAML's 1024-character limit for an implicit key, said plainly."""
     lines = text.splitlines()
-    start = err.context_mark.line if err.context_mark is not None else line - 1
-    if 0 <= start < len(lines) and len(lines[start]) > 1024:
-        return (f"line {start + 1} has {len(lines[start]):,} characters; a field "
-                "name has at most 1024 (YAML's limit): is this a field name?")
+    marks = [m.line for m in (err.context_mark, err.problem_mark) if m is not None]
+    for index in marks:
+        if 0 <= index < len(lines):
+            key = lines[index].split(":", 1)[0]
+            if len(key) > 1024:
+                return (f"line {index + 1} has {len(key):,} characters before its first ':'; a "
+                        "field name has at most 1024 (YAML's limit): is this a field name?")
     return None
 
 
