@@ -89,6 +89,7 @@ def test_run_refuses_a_directory_it_does_not_own_before_any_work(ws, target, mes
     assert not (ws / "evidence/out").exists()
 
 
+@pytest.mark.slow
 def test_run_keeps_files_a_forged_manifest_lists(ws):
     out = ws / "outputs"
     manifest = json.loads((out / "manifest.json").read_text())
@@ -186,6 +187,7 @@ PLAN_CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(PLAN_CASES))
 def test_plans_run_cannot_fit_are_refused_by_validate_and_run(ws, case):
     old, new, message = PLAN_CASES[case]
@@ -194,6 +196,24 @@ def test_plans_run_cannot_fit_are_refused_by_validate_and_run(ws, case):
     refused(invoke("validate", ws / "evidence"), message)
     refused(invoke("run", "--evidence", ws / "evidence", "--out", ws / "outputs"), message)
     assert same()
+
+
+@pytest.mark.slow
+def test_a_figure_that_refuses_the_results_is_one_line_and_nothing_is_written(ws):
+    """A log-scale, PM, HK primary analysis whose subgroup CI passes 100%: the forest plot
+    refuses it (a fix for the plot itself belongs to report/plotting.py); the run says so in
+    one line and the previous outputs stay as they were."""
+    _edit(ws / "evidence/analysis.yaml", PLAN_PRIMARY, PLAN_PRIMARY.replace(
+        "{method: inverse, transform: logit, tau2: REML, ci: z}",
+        "{method: inverse, transform: log, tau2: PM, ci: hk}"))
+    same = _unchanged(ws / "evidence", ws / "outputs")
+    result = invoke("run", "--evidence", ws / "evidence", "--out", ws / "outputs")
+    if result.exit_code == 0:  # the plot draws it: then the new set is complete
+        assert "ci_upper" not in result.output
+        return
+    refused(result, "the outputs cannot be built")
+    assert same()
+    assert sorted(p.name for p in ws.iterdir() if ".jakisynth-" in p.name) == []
 
 
 @pytest.mark.parametrize("case, message", [
@@ -232,6 +252,7 @@ def test_ids_are_matched_whole(ws):
     refused(invoke("new", "a" * 296 + "2025", "--evidence", ws / "evidence"), "at most 64")
 
 
+@pytest.mark.slow
 def test_counts_beyond_float64_precision_are_refused(ws):
     path = ws / "evidence/wang2023.yaml"
     text = path.read_text()
