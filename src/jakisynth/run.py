@@ -159,9 +159,15 @@ def _read(path: Path) -> bytes | None:
 
 @contextmanager
 def quiet_numerics():
-    """numpy floating-point warnings off (the edge cases they flag are caveats of the results,
-    and every returned number is checked finite where it matters); library UserWarnings are
-    recorded and re-raised as an error only in tests, never printed between result lines."""
+    """No library warning between the result lines: numpy's floating-point warnings off, and
+    RuntimeWarnings and pandas/matplotlib UserWarnings ignored while fitting and rendering.
+
+    Deliberate: every edge case they flag is either refused before (counts beyond 2^53,
+    infeasible models: :mod:`~jakisynth.synthesis.feasibility`) or carried by the results as a
+    caveat (non-convergence, tau2 on the boundary...); results are written with
+    ``allow_nan=False``, so a non-finite number cannot pass silently. The API functions
+    (``pool_proportions``) are not wrapped: Python users see every warning.
+    """
     import numpy as np
 
     with np.errstate(all="ignore"), warnings.catch_warnings():
