@@ -67,7 +67,7 @@ def _unchanged(*paths):
 
 @pytest.mark.parametrize("target, message", [
     ("afile", "is a file, not a directory"),
-    ("evidence", "inside the evidence directory"),
+    ("evidence", "is the evidence directory"),
     ("evidence/out", "inside the evidence directory"),
     ("foreign", "was not written by jakisynth"),
     ("own_report", "was not written by jakisynth"),

@@ -61,7 +61,7 @@ def test_only_an_empty_new_or_own_directory_is_accepted(tmp_path):
     (foreign / "thesis.docx").write_text("years")
     cases = {
         "file": "is a file, not a directory",
-        "evidence": "inside the evidence directory",
+        "evidence": "is the evidence directory",
         "evidence/out": "inside the evidence directory",
         ".": "contains the evidence directory",
         "foreign": "was not written by jakisynth",
@@ -126,7 +126,7 @@ def test_an_output_directory_where_a_file_is_refused(tmp_path):
     shutil.rmtree(tmp_path / "o/figures")
     (tmp_path / "o/figures").write_text("a file")
     before = tree(tmp_path / "o")
-    with pytest.raises(OutputError, match="figures: exists and was not written by jakisynth"):
+    with pytest.raises(OutputError, match="figures: jakisynth writes a directory there"):
         write_outputs(_one("figures/a.png", b"A"), tmp_path / "o", inputs={}, version="0")
     assert tree(tmp_path / "o") == before
 

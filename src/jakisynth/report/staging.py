@@ -81,7 +81,8 @@ def check_target(out_dir, *, evidence_dir=None) -> Path:
     if evidence_dir is not None:
         evidence = Path(evidence_dir).resolve()
         if out == evidence or evidence in out.parents:
-            raise OutputError(f"--out {given}: is inside the evidence directory {evidence_dir}; "
+            where = "is the evidence directory" if out == evidence else "is inside the evidence directory"
+            raise OutputError(f"--out {given}: {where} {evidence_dir}; "
                               "outputs go to a directory of their own (e.g. outputs/)")
         if out in evidence.parents:
             raise OutputError(f"--out {given}: contains the evidence directory {evidence_dir}; "
