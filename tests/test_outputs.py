@@ -114,3 +114,18 @@ def test_written_floats_do_not_depend_on_the_last_bits():
     assert repr(stable_float(-0.0)) == "0.0"
     assert stable_floats({"x": [0.30000000000000004, None, 3, "a"], "y": (1e-300,)}) == \
         {"x": [0.3, None, 3, "a"], "y": [1e-300]}
+
+
+def test_atomic_write_gives_the_umask_mode_not_0600(tmp_path):
+    import os
+    import stat
+
+    from jakisynth.report.files import atomic_write
+
+    old = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "x.csv", b"a\n")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "x.csv").stat().st_mode) == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]

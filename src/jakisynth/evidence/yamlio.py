@@ -65,7 +65,7 @@ def format_path(path: tuple) -> str:
     out = ""
     for part in path:
         if isinstance(part, str) and len(part) > MAX_KEY_SHOWN:  # one readable line
-            part = f"{part[:MAX_KEY_SHOWN]}...({len(part):,} characters)"
+            part = f"{part[:MAX_KEY_SHOWN]}..."
         if isinstance(part, int):
             out += f"[{part}]"
         elif _SIMPLE_KEY.match(str(part)):
