@@ -52,6 +52,42 @@ def test_changelog_unchanged_when_version_unchanged(tmp_path):
     assert changelog_text(tmp_path, snapshot, _results(0.5, 0.4, 0.6), plan) == text
 
 
+def _entry(version: str, body: str = "Series added: x.") -> str:
+    return f"## Evidence version {version} (first recorded version)\n\n{body}\n"
+
+
+def test_a_replayed_entry_is_kept_once_and_a_reverted_version_stays(tmp_path):
+    from jakisynth.synthesis.living import changelog_entries
+
+    a, b = "a" * 12, "b" * 12
+    text = CHANGELOG_HEADER + "\n" + _entry(b) + "\n" + _entry(b) + "\n" + _entry(a) + "\n" + _entry(b)
+    assert [v for v, _ in changelog_entries(text)] == [b, a, b]  # b twice in a row: a replay
+    snapshot = {"evidence_version": b + "0" * 52, "series": {}}
+    (tmp_path / "CHANGELOG.md").write_text(text)
+    plan = SimpleNamespace(decision_thresholds=())
+    repaired = changelog_text(tmp_path, snapshot, _results(0.5, 0.4, 0.6), plan)
+    assert repaired == CHANGELOG_HEADER + "".join("\n" + _entry(v) for v in (b, a, b))
+
+
+def test_an_unreadable_previous_snapshot_counts_as_absent(tmp_path):
+    (tmp_path / "CHANGELOG.md").write_text(CHANGELOG_HEADER + "\n" + _entry("a" * 12))
+    (tmp_path / "evidence.json").write_text('{"series": []}')
+    (tmp_path / "results.json").write_text("[]")
+    snapshot = {"evidence_version": "e" * 64, "series": {}}
+    text = changelog_text(tmp_path, snapshot, _results(0.5, 0.4, 0.6), SimpleNamespace(decision_thresholds=()))
+    assert text.count("## Evidence version") == 2
+    assert text.index("## Evidence version eeeeeeeeeeee") < text.index("## Evidence version aaaaaaaaaaaa")
+
+
+def test_a_changelog_that_is_not_utf8_is_refused(tmp_path):
+    from jakisynth.errors import OutputError
+
+    (tmp_path / "CHANGELOG.md").write_bytes("# Änderungen".encode("latin-1"))
+    with pytest.raises(OutputError, match="is not UTF-8 text"):
+        changelog_text(tmp_path, {"evidence_version": "e" * 64, "series": {}},
+                       _results(0.5, 0.4, 0.6), SimpleNamespace(decision_thresholds=()))
+
+
 def test_new_writes_template_and_refuses_overwrite_and_bad_ids(tmp_path):
     path = new_extraction(tmp_path, "smith2025")
     text = path.read_text()

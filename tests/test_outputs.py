@@ -3,6 +3,9 @@
 import json
 
 import pandas as pd
+import pytest
+
+from jakisynth.errors import OutputError
 
 from jakisynth.report.files import sha256
 from jakisynth.report.outputs import OutputSet, frame_to_csv, frame_to_markdown, write_outputs
@@ -52,9 +55,54 @@ def test_a_tampered_manifest_cannot_delete_outside_the_output_directory(tmp_path
     out.mkdir()
     victim = tmp_path / "victim.txt"
     victim.write_text("precious")
+    # without the generator mark the directory is not ours: refused, nothing touched
     (out / "manifest.json").write_text(json.dumps({"outputs": {"../victim.txt": "0"}}))
+    with pytest.raises(OutputError, match="not written by jakisynth"):
+        write_outputs(OutputSet(), out, inputs={}, version="0.1.0")
+    # with it, a listed path outside the directory is never touched
+    (out / "manifest.json").write_text(json.dumps(
+        {"generator": "jakisynth", "outputs": {"../victim.txt": sha256(b"precious")}}))
     write_outputs(OutputSet(), out, inputs={}, version="0.1.0")
     assert victim.read_text() == "precious"
+
+
+def test_a_listed_file_is_removed_only_with_the_recorded_hash(tmp_path):
+    (tmp_path / "thesis.docx").write_bytes(b"years of work")
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes/todo.txt").write_text("call Liu")
+    (tmp_path / "manifest.json").write_text(json.dumps(
+        {"generator": "jakisynth", "outputs": {"thesis.docx": sha256(b"other"),
+                                               "notes/todo.txt": "0" * 64}}))
+    write_outputs(OutputSet(), tmp_path, inputs={}, version="0.1.0")
+    assert (tmp_path / "thesis.docx").read_bytes() == b"years of work"
+    assert (tmp_path / "notes/todo.txt").read_text() == "call Liu"
+
+
+def test_a_foreign_file_with_an_output_name_is_refused(tmp_path):
+    (tmp_path / "manifest.json").write_text(json.dumps({"generator": "jakisynth", "outputs": {}}))
+    (tmp_path / "report.html").write_text("my own report")
+    outputs = OutputSet()
+    outputs.add("report.html", "generated")
+    with pytest.raises(OutputError, match="report.html: exists and was not written by jakisynth"):
+        write_outputs(outputs, tmp_path, inputs={}, version="0.1.0")
+    assert (tmp_path / "report.html").read_text() == "my own report"
+    assert sorted(p.name for p in tmp_path.parent.iterdir() if "jakisynth-" in p.name) == []
+
+
+def test_outputs_get_the_mode_the_umask_gives(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        outputs = OutputSet()
+        outputs.add("tables/a.csv", "x\n")
+        write_outputs(outputs, tmp_path / "out", inputs={}, version="0.1.0")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "out/tables/a.csv").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "out/manifest.json").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o755
 
 
 def test_written_floats_do_not_depend_on_the_last_bits():
@@ -66,3 +114,18 @@ def test_written_floats_do_not_depend_on_the_last_bits():
     assert repr(stable_float(-0.0)) == "0.0"
     assert stable_floats({"x": [0.30000000000000004, None, 3, "a"], "y": (1e-300,)}) == \
         {"x": [0.3, None, 3, "a"], "y": [1e-300]}
+
+
+def test_atomic_write_gives_the_umask_mode_not_0600(tmp_path):
+    import os
+    import stat
+
+    from jakisynth.report.files import atomic_write
+
+    old = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "x.csv", b"a\n")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "x.csv").stat().st_mode) == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]

@@ -74,6 +74,7 @@ def clone(evidence, source="liu2024", new="liu2025", start="2021-01", end="2024-
     """A second publication of the same centres, enrolment extended: the double-counting case."""
     text = (evidence / f"{source}.yaml").read_text()
     text = text.replace(f"study_id: {source}", f"study_id: {new}", 1).replace("  year: 2024", "  year: 2025", 1)
+    text = text.replace('doi: "10.1186/s12967-024-05617-6"', 'doi: "10.1186/s12967-025-00001-9"', 1)  # another paper
     text = re.sub(r'title: ".*"', 'title: "Tofacitinib for irAEs: an extended multi-center series"', text, count=1)
     text = text.replace('start: "2019-08"', f'start: "{start}"', 1).replace('end: "2023-03"', f'end: "{end}"', 1)
     (evidence / f"{new}.yaml").write_text(text)

@@ -267,3 +267,28 @@ def test_directory_is_not_a_file(tmp_path):
 def test_problem_prints_as_one_line():
     problem = problem_of("a: 1\na: 2\n")
     assert str(problem) == "x.yaml:2: a: duplicate key 'a' (first on line 1)"
+
+
+def test_bounds_are_checked_before_composition(monkeypatch, tmp_path):
+    """Depth and node count on the event stream, size before parsing (issue 15)."""
+    from jakisynth.evidence import yamlio
+
+    monkeypatch.setattr(yamlio, "MAX_NODES", 20)
+    monkeypatch.setattr(yamlio, "MAX_DEPTH", 3)
+    with pytest.raises(EvidenceError, match="more than 20 parser events"):
+        yamlio.load_yaml_text("a:\n" + "  - 1\n" * 25, "f.yaml")
+    with pytest.raises(EvidenceError, match="nested too deeply"):
+        yamlio.load_yaml_text("a: [[[1]]]\n", "f.yaml")
+    assert yamlio.load_yaml_text("a: [[1]]\n", "f.yaml").data == {"a": [[1]]}
+    monkeypatch.setattr(yamlio, "MAX_BYTES", 100)
+    (tmp_path / "big.yaml").write_text("a: " + "x" * 200 + "\n")
+    with pytest.raises(EvidenceError, match=r"too large \(204 bytes; at most 100\)"):
+        yamlio.load_yaml(tmp_path / "big.yaml")
+
+
+def test_a_long_key_is_named_plainly():
+    with pytest.raises(EvidenceError, match="a field name has at most 1024") as err:
+        load_yaml_text("k" * 5000 + ": 1\n", "f.yaml")
+    assert all(len(str(p)) < 300 for p in err.value.problems)
+    long_key_path = format_path(("x" * 500, 0))
+    assert long_key_path == '["' + "x" * 60 + '..."][0]'

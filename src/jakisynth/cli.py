@@ -1,7 +1,7 @@
 """The command line: thin wrappers that parse options and call one function per command.
 
-Each command returns an exit code: 0 success, 1 invalid input (one line per problem, no
-traceback), 2 usage error (click's own). Heavy modules are imported inside the commands.
+Each command returns an exit code: 0 success, 1 invalid input or usage (one line per problem,
+no traceback). Heavy modules are imported inside the commands.
 """
 
 from __future__ import annotations
@@ -14,7 +14,26 @@ from . import __version__
 from .stats import options
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group, with click's usage errors (a bad option, an unreadable path) as one
+    line and exit code 1, like every other user error."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.UsageError as err:
+            where = f" (see `{err.ctx.command_path} --help`)" if err.ctx is not None else ""
+            _fail(f"error: {err.format_message()}{where}")
+        except click.ClickException as err:
+            _fail(f"error: {err.format_message()}")
+        except click.exceptions.Abort:
+            _fail("aborted")
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="jakisynth")
 def main() -> None:
     """Living evidence synthesis of small clinical case series."""
@@ -27,8 +46,8 @@ def main() -> None:
 def validate(path: str, sources: str | None) -> None:
     """Validate the extraction files in PATH (default: evidence/) and, for a directory, its
     analysis plan (analysis.yaml). Writes nothing."""
-    from .evidence.plan import plan_problems
     from .evidence.validate import validate_command
+    from .synthesis.feasibility import plan_problems
 
     sys.exit(validate_command(path, sources, plan_check=plan_problems))
 
@@ -86,14 +105,28 @@ def pool(file, events_col, total_col, study_col, method, transform, tau2, ci, le
               help="Directory of source texts: add the full-text sweep to consistency.csv.")
 def run(evidence_dir: str, out_dir: str, sources: str | None) -> None:
     """Validate the evidence, pool, and write every table, figure and the report."""
-    from .errors import EvidenceError
+    from .errors import EvidenceError, OutputError
     from .run import run as run_synthesis
 
     try:
         summary = run_synthesis(evidence_dir, out_dir, sources)
     except EvidenceError as err:
         _refuse(err)
+    except OutputError as err:
+        _fail(f"error: {err}")
+    except OSError as err:  # the disk, permissions: outside the evidence
+        _fail(f"error: {_os_message(err)}; the previous outputs are unchanged")
     click.echo(str(summary))
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+def _os_message(err: OSError) -> str:
+    where = f"{err.filename}: " if err.filename else ""
+    return f"{where}{err.strerror or err}"
 
 
 def _refuse(err) -> None:
@@ -128,7 +161,10 @@ def check(evidence_dir: str, out_dir: str, strict: bool, sources: str | None) ->
     except EvidenceError as err:
         _refuse(err)
     report = check_evidence(studies, sources)
-    atomic_write(Path(out_dir) / "consistency.csv", frame_to_csv(report.to_frame()).encode("utf-8"))
+    try:
+        atomic_write(Path(out_dir) / "consistency.csv", frame_to_csv(report.to_frame()).encode("utf-8"))
+    except OSError as err:
+        _fail(f"error: {_os_message(err)}")
     click.echo(str(report))
     if strict and report.counts()["inconsistent"]:
         sys.exit(1)

@@ -39,6 +39,10 @@ class InputError(JakisynthError, ValueError):
     """Bad input to an API function or command: the message names the argument or column."""
 
 
+class OutputError(JakisynthError):
+    """The output directory cannot be used (not ours, not writable, locked...): one line."""
+
+
 class EvidenceError(JakisynthError):
     """Invalid evidence: carries every :class:`Problem` found, printed one per line."""
 

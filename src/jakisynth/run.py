@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
+from .errors import EvidenceError
 from .report.files import stable_floats
-from .report.outputs import MANIFEST, OutputSet, write_outputs
+from .report.outputs import OutputSet
 
 SOFTWARE = ("numpy", "scipy", "pandas", "statsmodels", "matplotlib", "PyYAML", "jsonschema",
             "Jinja2", "click")
@@ -69,31 +72,43 @@ def software_versions() -> dict[str, str]:
 
 
 def run(evidence_dir="evidence", out_dir="outputs", sources=None) -> RunSummary:
-    """Run the synthesis; raise :class:`~jakisynth.errors.EvidenceError` on invalid evidence.
+    """Run the synthesis; raise :class:`~jakisynth.errors.EvidenceError` on invalid evidence and
+    :class:`~jakisynth.errors.OutputError` when ``out_dir`` may not be written (both before any
+    work). The outputs are switched in as a whole, under the lock of ``out_dir``
+    (:mod:`~jakisynth.report.staging`).
 
     ``sources``: the directory of source texts. When given, the full-text sweep's rows join
     consistency.csv (the quotes are checked by ``validate --sources``); when not (the default),
     the outputs depend on the repository alone (docs/consistency.md)."""
     from .synthesis.analysis import run_plan
+    from .synthesis.feasibility import check_feasible
     from .evidence.plan import load_plan
     from .evidence.validate import load_evidence
+    from .report.outputs import publish_outputs
+    from .report.staging import check_target, claim, output_lock, restore_if_missing
 
+    _check_evidence_dir(evidence_dir)
+    restore_if_missing(Path(out_dir).resolve())
+    out = check_target(out_dir, evidence_dir=evidence_dir)
     loaded = load_evidence(evidence_dir)
     studies = {sid: item.data for sid, item in loaded.items()}
     plan = load_plan(evidence_dir, loaded)
-    results = run_plan(plan, studies)
+    check_feasible(plan, studies)
+    with quiet_numerics():
+        results = _fit_plan(run_plan, plan, studies)
     files = evidence_files(evidence_dir)
     version = evidence_version(files)
-    try:
-        old_changelog = (Path(out_dir) / "CHANGELOG.md").read_bytes()
-    except OSError:
-        old_changelog = None
-    keys: dict[str, str] = {}
-    outputs = build_outputs(results, loaded, studies, version, Path(out_dir), keys, sources)
-    manifest = write_outputs(outputs, out_dir, inputs={f"evidence/{k}": v for k, v in files.items()},
-                             version=__version__,
-                             extra={"evidence_version": version,
-                                    "figure_keys": {k: keys[k] for k in sorted(keys)}})
+    with output_lock(out) as held:
+        previous = claim(out, str(out_dir))
+        old_changelog = _read(out / "CHANGELOG.md") if previous else None
+        keys: dict[str, str] = {}
+        with quiet_numerics():
+            outputs = _build(results, loaded, studies, version, out, keys, previous, sources)
+        manifest = publish_outputs(outputs, out, held, previous,
+                                   inputs={f"evidence/{k}": v for k, v in files.items()},
+                                   version=__version__,
+                                   extra={"evidence_version": version,
+                                          "figure_keys": {k: keys[k] for k in sorted(keys)}})
     from .synthesis.living import newest_entry
 
     n_warnings = sum(len(a.result.warnings) for a in results.analyses)
@@ -104,11 +119,74 @@ def run(evidence_dir="evidence", out_dir="outputs", sources=None) -> RunSummary:
                       newest_entry(changelog.decode("utf-8")) if updated else "")
 
 
+def _fit_plan(run_plan, plan, studies):
+    """``run_plan``; a fit the feasibility rules did not foresee is refused as a problem of the
+    plan (one line), never a traceback."""
+    from .errors import InputError, Problem
+
+    try:
+        return run_plan(plan, studies)
+    except InputError as err:
+        raise EvidenceError([Problem(plan.file, None, "", f"an analysis cannot be fitted: {err}")]) from None
+
+
+def _build(results, loaded, studies, version, out, keys, previous, sources) -> OutputSet:
+    """:func:`build_outputs`; a table or figure that refuses the results is one line."""
+    from .errors import InputError, OutputError
+
+    try:
+        return build_outputs(results, loaded, studies, version, out, keys, previous, sources)
+    except InputError as err:
+        raise OutputError(f"the outputs cannot be built: {err}; nothing was written") from None
+
+
+def _check_evidence_dir(evidence_dir) -> None:
+    from .errors import Problem
+
+    path = Path(evidence_dir)
+    if not path.exists():
+        problem = "no such directory"
+    elif not path.is_dir():
+        problem = ("is a file: --evidence takes the evidence directory (extractions and "
+                   "analysis.yaml), e.g. evidence/")
+    else:
+        return
+    raise EvidenceError([Problem(str(evidence_dir), None, "", problem)])
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+@contextmanager
+def quiet_numerics():
+    """No library warning between the result lines: numpy's floating-point warnings off, and
+    RuntimeWarnings and pandas/matplotlib UserWarnings ignored while fitting and rendering.
+
+    Deliberate: every edge case they flag is either refused before (counts beyond 2^53,
+    infeasible models: :mod:`~jakisynth.synthesis.feasibility`) or carried by the results as a
+    caveat (non-convergence, tau2 on the boundary...); results are written with
+    ``allow_nan=False``, so a non-finite number cannot pass silently. The API functions
+    (``pool_proportions``) are not wrapped: Python users see every warning.
+    """
+    import numpy as np
+
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.filterwarnings("ignore", category=UserWarning, module="pandas")
+        warnings.filterwarnings("ignore", category=UserWarning, module="matplotlib")
+        yield
+
+
 def build_outputs(results, loaded, studies, version: str, out_dir: Path, keys: dict,
-                  sources=None) -> OutputSet:
+                  previous: dict | None = None, sources=None) -> OutputSet:
     from .synthesis.consistency import check_evidence
     from .synthesis.living import changelog_text, evidence_snapshot
     from .report.html import render_report
+    from .report.outputs import frame_to_csv
     from .report.tables import build_tables
 
     from .synthesis.certainty import summary_of_findings
@@ -118,9 +196,9 @@ def build_outputs(results, loaded, studies, version: str, out_dir: Path, keys: d
     tables = build_tables(results, studies, sof)
     for name, (title, frame) in tables.items():
         outputs.add_table(f"tables/{name}", frame, title=title)
-    svgs = _figures(results, studies, outputs, out_dir, keys)
+    svgs = _figures(results, studies, outputs, out_dir, keys, previous or {})
     consistency = check_evidence(loaded, sources).to_frame()
-    outputs.add("consistency.csv", _consistency_csv(consistency))
+    outputs.add("consistency.csv", frame_to_csv(consistency))
     outputs.add("results.json", json.dumps(stable_floats({**results.to_dict(),
                                                          "summary_of_findings": sof.to_dict()}),
                                            indent=1, allow_nan=False) + "\n")
@@ -134,13 +212,8 @@ def build_outputs(results, loaded, studies, version: str, out_dir: Path, keys: d
     return outputs
 
 
-def _consistency_csv(frame) -> str:
-    from .report.outputs import frame_to_csv
-
-    return frame_to_csv(frame)
-
-
-def _figures(results, studies, outputs: OutputSet, out_dir: Path, keys: dict) -> dict[str, bytes]:
+def _figures(results, studies, outputs: OutputSet, out_dir: Path, keys: dict,
+             previous: dict) -> dict[str, bytes]:
     """Draw every figure (PNG, SVG, PDF into ``outputs``); return the SVGs for the report.
 
     A figure whose inputs, plotting code and matplotlib version are those recorded for the files
@@ -149,7 +222,6 @@ def _figures(results, studies, outputs: OutputSet, out_dir: Path, keys: dict) ->
     """
     from .report.figures import figure_specs
 
-    previous = _previous_manifest(out_dir)
     specs = figure_specs(results, studies)
     rendered = {}
     for spec in specs:
@@ -224,17 +296,11 @@ def _render(specs, progress=None) -> dict[str, dict[str, bytes]]:
     return out
 
 
-def _previous_manifest(out_dir: Path) -> dict:
-    try:
-        return json.loads((Path(out_dir) / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
 def _cached_figure(out_dir: Path, previous: dict, name: str, key: str):
     from .report.files import sha256
 
-    if previous.get("figure_keys", {}).get(name) != key:
+    figure_keys = previous.get("figure_keys")
+    if not isinstance(figure_keys, dict) or figure_keys.get(name) != key:
         return None
     out = {}
     for fmt in FIGURE_FORMATS:
@@ -247,7 +313,3 @@ def _cached_figure(out_dir: Path, previous: dict, name: str, key: str):
             return None
         out[fmt] = data
     return out
-
-
-def manifest_path(out_dir) -> Path:
-    return Path(out_dir) / MANIFEST

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from ..errors import InputError
 
+MAX_EXACT_COUNT = 2**53  # the same limit as stats.effects.check_counts (float64 integers)
+
 
 @dataclass(frozen=True)
 class CountTable:
@@ -85,4 +87,7 @@ def _count(row: list[str], index: int, file: str, line: int, column: str) -> int
         raise InputError(f"{file}:{line}: {column}: expected a whole number, got {cell!r}") from None
     if value < 0:
         raise InputError(f"{file}:{line}: {column}: negative count {value}")
+    if value > MAX_EXACT_COUNT:
+        raise InputError(f"{file}:{line}: {column}: {value} is too large: counts above 2^53 "
+                         f"= {MAX_EXACT_COUNT:,} cannot be computed with exactly (float64)")
     return value

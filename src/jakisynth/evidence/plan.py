@@ -174,7 +174,9 @@ def load_plan(evidence_dir, studies: dict[str, "Loaded"]) -> AnalysisPlan:
 
     path = Path(evidence_dir) / PLAN_FILE
     if not path.is_file():
-        raise EvidenceError([Problem(str(path), None, "", "the analysis plan is missing")])
+        why = "is not a file" if path.exists() else "is missing"
+        raise EvidenceError([Problem(str(path), None, "", f"the analysis plan {why} (run needs "
+                                                          f"{PLAN_FILE}: docs/analysis-plan.md)")])
     loaded = load_yaml(path)
     problems = schema_problems(loaded, plan_schema())
     if problems:

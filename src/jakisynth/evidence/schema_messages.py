@@ -147,10 +147,14 @@ def _branch_messages(error, path: tuple) -> list[tuple[tuple, str]]:
 
 
 def strict_validator(schema: dict):
-    """Draft 2020-12 validator in which an integer is a Python int (not 2.0, not true)."""
+    """Draft 2020-12 validator in which an integer is a Python int (not 2.0, not true) and a
+    ``pattern`` must match the whole text (Python's ``$`` would accept a final newline)."""
     from jsonschema import Draft202012Validator, validators
+
+    from .crosscheck import fullmatch_pattern
 
     checker = Draft202012Validator.TYPE_CHECKER.redefine(
         "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool))
-    strict = validators.extend(Draft202012Validator, type_checker=checker)
+    strict = validators.extend(Draft202012Validator, type_checker=checker,
+                               validators={"pattern": fullmatch_pattern})
     return strict(schema)

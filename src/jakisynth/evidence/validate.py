@@ -21,6 +21,7 @@ from ..errors import EvidenceError, Problem
 from .placeholders import placeholder_problems
 from .schema_messages import strict_validator, extraction_schema, schema_messages
 from .series import NOT_REPORTED, Series
+from .crosscheck import date_problems, duplicate_citations
 from .yamlio import Loaded, format_path, load_yaml, one_line
 
 PLAN_FILE = "analysis.yaml"
@@ -72,7 +73,7 @@ def validate_paths(path, sources=None) -> tuple[dict[str, Loaded], list[Problem]
         unfilled = placeholder_problems(loaded)
         found = schema_problems(loaded, schema)
         if not found and not unfilled:
-            found = cross_field_problems(loaded)
+            found = cross_field_problems(loaded) + date_problems(loaded)
             if sources is not None:
                 from .sources import check_sources
 
@@ -87,6 +88,7 @@ def validate_paths(path, sources=None) -> tuple[dict[str, Loaded], list[Problem]
             seen[sid] = loaded.file
             if not found:
                 studies[sid] = loaded
+    problems.extend(duplicate_citations(studies))
     return studies, problems
 
 
@@ -111,11 +113,12 @@ def validate_command(path, sources, plan_check=None) -> int:
     checked_plan = False
     try:
         studies, problems = validate_paths(root, sources)
-        if not problems and plan_check is not None and (root / PLAN_FILE).is_file():
+        if not problems and plan_check is not None and root.is_dir():
             problems = plan_check(root, studies)
             checked_plan = True
-        elif not problems and root.is_dir():  # no plan to record a decision: every pair is a problem
-            problems = _undecided_overlaps(root, studies)
+        if not (root / PLAN_FILE).is_file() and root.is_dir() and studies:
+            # no plan to record a decision: every overlapping pair is a problem too
+            problems = list(problems) + list(_undecided_overlaps(root, studies))
     except EvidenceError as err:
         problems, studies = list(err.problems), {}
     except OSError as err:

@@ -30,7 +30,14 @@ _INT = re.compile(r"^[-+]?[0-9]+$")
 _FLOAT = re.compile(r"^[-+]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+(?=[eE]))([eE][-+]?[0-9]+)?$")
 _SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 _SPECIAL_FLOAT = re.compile(r"^[-+]?\.(nan|NaN|NAN|inf|Inf|INF)$")
-MAX_NODES = 200_000  # refuse pathological documents
+#: Bounds on any input, so that no file can make a command work for long: the size in bytes
+#: (checked before parsing), and the number of nodes and the nesting depth (checked while the
+#: parser reads, before anything is composed). The largest real extraction has ~50 kB, ~4,300
+#: parser events (a node is one event, a list or mapping two) and depth ~10.
+MAX_BYTES = 2_000_000
+MAX_NODES = 50_000
+MAX_DEPTH = 64
+MAX_KEY_SHOWN = 60  # a longer field name is shortened in messages
 
 
 @dataclass
@@ -57,6 +64,8 @@ def format_path(path: tuple) -> str:
     """``("outcomes", 0, "results", 1, "events")`` -> ``"outcomes[0].results[1].events"``."""
     out = ""
     for part in path:
+        if isinstance(part, str) and len(part) > MAX_KEY_SHOWN:  # one readable line
+            part = f"{part[:MAX_KEY_SHOWN]}..."
         if isinstance(part, int):
             out += f"[{part}]"
         elif _SIMPLE_KEY.match(str(part)):
@@ -89,6 +98,9 @@ def load_yaml(path) -> Loaded:
         raise EvidenceError([Problem(file, None, "", "no such file")]) from None
     except OSError as err:
         raise EvidenceError([Problem(file, None, "", f"cannot read the file ({err.strerror})")]) from None
+    if len(data) > MAX_BYTES:
+        raise EvidenceError([Problem(file, None, "", f"the file is too large ({len(data):,} bytes; "
+                                                     f"at most {MAX_BYTES:,})")])
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -117,6 +129,7 @@ def load_yaml_text(text: str, file: str = "<string>") -> Loaded:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark is not None else None
         message = one_line(" ".join(str(x) for x in (err.context, err.problem) if x))
+        message = _long_key_message(text, err, line) or message
         raise EvidenceError([Problem(file, line, "", f"invalid YAML: {message}")]) from None
     except yaml.reader.ReaderError as err:
         line = text[: err.position].count("\n") + 1
@@ -141,15 +154,35 @@ def load_yaml_text(text: str, file: str = "<string>") -> Loaded:
     return loaded
 
 
+def _long_key_message(text: str, err, line: int | None) -> str | None:
+    """PyYAML's "could not find expected ':'" or "mapping values are not allowed here" for a
+    key longer than YAML's 1024-character limit for an implicit key, said plainly."""
+    lines = text.splitlines()
+    marks = [m.line for m in (err.context_mark, err.problem_mark) if m is not None]
+    for index in marks:
+        if 0 <= index < len(lines):
+            key = lines[index].split(":", 1)[0]
+            if len(key) > 1024:
+                return (f"line {index + 1} has {len(key):,} characters before its first ':'; a "
+                        "field name has at most 1024 (YAML's limit): is this a field name?")
+    return None
+
+
 def _char_name(character) -> str:
     code = character if isinstance(character, int) else ord(str(character)[:1] or "?")
     return f"U+{code:04X}"
 
 
 def _check_events(text: str, file: str) -> None:
-    """Refuse anchors, aliases and explicit tags, reading the event stream (lines from marks)."""
+    """Refuse anchors, aliases and explicit tags, and documents beyond :data:`MAX_NODES` nodes
+    or :data:`MAX_DEPTH` levels, reading the event stream (lines from marks) before any node
+    is composed."""
     import yaml
 
+    if len(text) > MAX_BYTES:
+        raise EvidenceError([Problem(file, None, "", f"the text is too large (at most "
+                                                     f"{MAX_BYTES:,} characters)")])
+    _check_bounds(text, file, getattr(yaml, "CSafeLoader", None))
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         line = event.start_mark.line + 1
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
@@ -157,6 +190,38 @@ def _check_events(text: str, file: str) -> None:
         tag = getattr(event, "tag", None)
         if tag is not None and not isinstance(event, yaml.DocumentStartEvent):
             raise EvidenceError([Problem(file, line, "", f"tags are not allowed (found {tag})")])
+
+
+def _check_bounds(text: str, file: str, fast_loader) -> None:
+    """Count nodes and levels on the event stream, with libyaml's parser when PyYAML has it
+    (50 times faster, so a refusal takes well under a second). A syntax error is left to the
+    pure-Python parser, which reports it as before (after no more events than counted here)."""
+    import yaml
+
+    depth = 0
+    events = yaml.parse(text, Loader=fast_loader or yaml.SafeLoader)
+    try:
+        for count, event in enumerate(events):
+            _bound(count, depth, event, file)
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except (yaml.YAMLError, ValueError):  # ValueError: text libyaml cannot encode
+        if fast_loader is None:
+            raise
+
+
+def _bound(count: int, depth: int, event, file: str) -> None:
+    import yaml
+
+    line = event.start_mark.line + 1
+    if count > MAX_NODES:
+        raise EvidenceError([Problem(file, line, "", f"the document is too large (more than "
+                                                     f"{MAX_NODES:,} parser events)")])
+    if isinstance(event, yaml.CollectionStartEvent) and depth >= MAX_DEPTH:
+        raise EvidenceError([Problem(file, line, "", f"the document is nested too deeply "
+                                                     f"(more than {MAX_DEPTH} levels)")])
 
 
 def _convert(node, path: tuple, loaded: Loaded, count: list[int]):

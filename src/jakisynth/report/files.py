@@ -39,11 +39,14 @@ def sha256(data: bytes) -> str:
 
 def atomic_write(path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (same-directory temporary file, then ``os.replace``):
-    a reader never sees half a file, and a failure leaves the old file and no temporary one."""
+    a reader never sees half a file, and a failure leaves the old file and no temporary one.
+    The file gets the mode a new file gets under the umask (0644 under umask 022), not
+    ``mkstemp``'s 0600."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)
@@ -51,3 +54,10 @@ def atomic_write(path, data: bytes) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def current_umask() -> int:
+    """The process umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

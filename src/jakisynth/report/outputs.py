@@ -1,11 +1,12 @@
 """Writing outputs: in memory first, then atomically, with a manifest and stale-file removal.
 
 Stage "outputs". A run collects every output as bytes in an :class:`OutputSet`; nothing touches
-the output directory until everything has been computed. :func:`write_outputs` then writes each
-file atomically (temporary file in the same directory, ``os.replace``), removes the files an
-earlier run wrote (listed in its manifest) that this run no longer produces, and writes
-``manifest.json`` last: every input and output with its sha256 and the package version. No
-timestamps anywhere, so a second run changes no byte.
+the output directory until everything has been computed. :func:`write_outputs` then switches the
+whole set in at once (:mod:`~jakisynth.report.staging`: only into a directory jakisynth owns,
+one run at a time, staged beside it and exchanged), with ``manifest.json``: who wrote the
+directory (``generator: jakisynth``), every input and output with its sha256 and the package
+version. Outputs an earlier run wrote (listed in its manifest, unchanged) that this run no
+longer produces are not carried over. No timestamps anywhere, so a second run changes no byte.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .files import atomic_write, sha256, stable_float
+from .files import sha256, stable_float
 
 MANIFEST = "manifest.json"
 
@@ -70,47 +71,41 @@ def frame_to_markdown(frame, float_format: str = "{:.4f}") -> str:
 
 
 def write_outputs(outputs: OutputSet, out_dir, *, inputs: dict[str, bytes], version: str,
+                  extra: dict | None = None, evidence_dir=None) -> dict:
+    """Write ``outputs`` and the manifest as the new content of ``out_dir``, in one switch
+    (:mod:`~jakisynth.report.staging`: refused unless the directory is ours, locked, staged and
+    exchanged). Returns the manifest as a dict."""
+    from .staging import check_target, claim, output_lock, restore_if_missing
+
+    restore_if_missing(Path(out_dir).resolve())
+    out = check_target(out_dir, evidence_dir=evidence_dir)
+    with output_lock(out) as held:
+        previous = claim(out, str(out_dir))
+        return publish_outputs(outputs, out, held, previous, inputs=inputs, version=version,
+                               extra=extra)
+
+
+def publish_outputs(outputs: OutputSet, out: Path, held: list, previous: dict, *,
+                    inputs: dict[str, bytes], version: str, extra: dict | None = None) -> dict:
+    """Under the lock of ``out``: build the manifest and switch the new set in."""
+    from .staging import publish
+
+    manifest = manifest_dict(outputs, inputs=inputs, version=version, extra=extra)
+    text = json.dumps(manifest, indent=2, sort_keys=False) + "\n"
+    publish(out, outputs.files, text, dict(previous.get("outputs", {})), held)
+    return manifest
+
+
+def manifest_dict(outputs: OutputSet, *, inputs: dict[str, bytes], version: str,
                   extra: dict | None = None) -> dict:
-    """Write ``outputs`` into ``out_dir``; remove stale files of the previous run; write the
-    manifest. Returns the manifest as a dict.
-    """
-    out = Path(out_dir)
-    previous = _previous_outputs(out)
-    for relative, data in sorted(outputs.files.items()):
-        target = out / relative
-        if not target.exists() or target.read_bytes() != data:
-            atomic_write(target, data)
-    root = out.resolve()
-    for relative in sorted(previous - set(outputs.files) - {MANIFEST}):
-        stale = out / relative
-        if not stale.resolve().is_relative_to(root):  # a tampered manifest: never leave out/
-            continue
-        if stale.is_file():
-            stale.unlink()
-            _remove_empty_parents(stale.parent, out)
-    manifest = {
+    """The manifest: who wrote the directory, every input and output with its sha256."""
+    from .staging import GENERATOR
+
+    return {
+        "generator": GENERATOR,
         "package": "jakisynth",
         "version": version,
         **(extra or {}),
         "inputs": {name: sha256(data) for name, data in sorted(inputs.items())},
         "outputs": {name: sha256(data) for name, data in sorted(outputs.files.items())},
     }
-    text = json.dumps(manifest, indent=2, sort_keys=False) + "\n"
-    target = out / MANIFEST
-    if not target.exists() or target.read_text(encoding="utf-8") != text:
-        atomic_write(target, text.encode("utf-8"))
-    return manifest
-
-
-def _previous_outputs(out: Path) -> set[str]:
-    try:
-        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-        return set(manifest.get("outputs", {}))
-    except (OSError, ValueError, AttributeError):
-        return set()
-
-
-def _remove_empty_parents(directory: Path, root: Path) -> None:
-    while directory != root and directory.is_dir() and not any(directory.iterdir()):
-        directory.rmdir()
-        directory = directory.parent

@@ -72,8 +72,10 @@ def _as_count_array(values, name: str) -> np.ndarray:
     if arr.dtype.kind == "b":
         raise InputError(f"{name}[0]: expected a whole number, got a boolean")
     if arr.dtype.kind in "iu":  # fast path: integer arrays need no per-value check
+        _check_exact(arr, name)
         return arr.astype(np.int64, copy=False)
     if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+        _check_exact(arr, name)
         return arr.astype(np.int64)
     for i, value in enumerate(arr.tolist()):
         if isinstance(value, bool) or value is None:
@@ -84,7 +86,30 @@ def _as_count_array(values, name: str) -> np.ndarray:
             raise InputError(f"{name}[{i}]: expected a whole number, got {value!r}") from None
         if not np.isfinite(as_float) or as_float != int(as_float):
             raise InputError(f"{name}[{i}]: expected a whole number, got {value!r}")
-    return np.asarray([int(float(v)) for v in arr.tolist()], dtype=np.int64)
+        if isinstance(value, int) and abs(value) > MAX_EXACT_COUNT:
+            raise InputError(_too_large(name, i, value))
+    values = [int(v) if isinstance(v, int) else int(float(v)) for v in arr.tolist()]
+    _check_exact(np.asarray(values, dtype=object), name)
+    return np.asarray(values, dtype=np.int64)
+
+
+#: The largest count every step of the computations (in float64) carries exactly: 2^53.
+MAX_EXACT_COUNT = 2**53
+
+
+def _too_large(name: str, index: int, value) -> str:
+    return (f"{name}[{index}]: {value} is too large: counts above 2^53 = {MAX_EXACT_COUNT:,} "
+            "cannot be computed with exactly (float64); check the data")
+
+
+def _check_exact(arr: np.ndarray, name: str) -> None:
+    """Refuse counts beyond 2^53 (before any cast: a uint64 2^63 would wrap to a negative)."""
+    if arr.dtype.kind in "fiu":
+        big = np.flatnonzero((arr > MAX_EXACT_COUNT) | (arr < -MAX_EXACT_COUNT))
+    else:
+        big = np.flatnonzero([abs(int(v)) > MAX_EXACT_COUNT for v in arr.tolist()])
+    if big.size:
+        raise InputError(_too_large(name, int(big[0]), arr.tolist()[big[0]]))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ re-running without changes adds nothing and an entry never contains a date.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from ..stats.format import ci_label
@@ -174,18 +175,72 @@ def newest_entry(changelog: str) -> str:
 
 
 def changelog_text(out_dir, snapshot: dict, results: dict, plan) -> str:
-    """The new CHANGELOG.md: the previous one, with an entry prepended when the version changed."""
+    """The new CHANGELOG.md: the previous entries, one per recorded evidence version, with an
+    entry for the current version prepended unless it is already recorded.
+
+    Derived from the recorded versions, so a replay (an interrupted run, or two runs of the same
+    evidence) cannot add an entry twice; an older changelog that holds an entry twice is
+    repaired (the newest copy is kept). A previous snapshot (``evidence.json``) or results file
+    that cannot be read, or is not one jakisynth wrote, counts as absent. A CHANGELOG.md that is
+    not UTF-8 text raises :class:`~jakisynth.errors.OutputError` (its history would be lost).
+    """
     out = Path(out_dir)
-    old_text = None
-    try:
-        old_text = (out / "CHANGELOG.md").read_text(encoding="utf-8")
-    except OSError:
-        pass
-    old_snapshot = _load_json(out / "evidence.json")
-    if old_text and old_snapshot and old_snapshot.get("evidence_version") == snapshot["evidence_version"]:
-        return old_text
-    if not (old_text and old_text.startswith(CHANGELOG_HEADER)):
-        old_text, old_snapshot = CHANGELOG_HEADER, None
-    old_results = _load_json(out / "results.json") if old_snapshot else None
+    old_text = _read_changelog(out / "CHANGELOG.md")
+    entries = changelog_entries(old_text) if old_text and old_text.startswith(CHANGELOG_HEADER) else []
+    current = snapshot["evidence_version"][:12]
+    if entries and entries[0][0] == current:  # already recorded (a replay): nothing to add
+        return _join(entries)
+    old_snapshot = _snapshot(_load_json(out / "evidence.json")) if entries else None
+    old_results = _results(_load_json(out / "results.json")) if old_snapshot else None
     entry = changelog_entry(old_snapshot, snapshot, old_results, results, plan.decision_thresholds)
-    return CHANGELOG_HEADER + "\n" + entry + old_text[len(CHANGELOG_HEADER):]
+    return _join([(current, entry), *entries])
+
+
+def _read_changelog(path: Path) -> str | None:
+    from ..errors import OutputError
+
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise OutputError(f"{path}: is not UTF-8 text, so its history cannot be kept; restore it "
+                          "(e.g. git checkout) or move it away, then run again") from None
+
+
+_HEADING = "## Evidence version "
+
+
+def changelog_entries(text: str) -> list[tuple[str, str]]:
+    """(version, entry text) of every entry of a CHANGELOG.md text, newest first. An entry
+    repeated right after itself (the same version twice in a row: a replayed update of an older
+    version of jakisynth) is kept once; a version that comes back later (evidence reverted) is
+    a new entry and stays."""
+    body = text[len(CHANGELOG_HEADER):] if text.startswith(CHANGELOG_HEADER) else text
+    out: list[tuple[str, str]] = []
+    starts = [m.start() for m in re.finditer(rf"(?m)^{re.escape(_HEADING)}", body)]
+    for a, b in zip(starts, [*starts[1:], len(body)]):
+        chunk = body[a:b].rstrip("\n") + "\n"
+        version = chunk[len(_HEADING):].split(" ", 1)[0].split("\n", 1)[0]
+        if not out or out[-1][0] != version:
+            out.append((version, chunk))
+    return out
+
+
+def _join(entries: list[tuple[str, str]]) -> str:
+    return CHANGELOG_HEADER + "".join("\n" + text for _, text in entries)
+
+
+def _snapshot(data) -> dict | None:
+    ok = (isinstance(data, dict) and isinstance(data.get("evidence_version"), str)
+          and isinstance(data.get("series"), dict))
+    return data if ok else None
+
+
+def _results(data) -> dict | None:
+    ok = (isinstance(data, dict) and isinstance(data.get("analyses"), list)
+          and all(isinstance(a, dict) and isinstance(a.get("result"), dict) and "id" in a
+                  for a in data["analyses"]))
+    return data if ok else None
