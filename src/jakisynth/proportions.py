@@ -11,16 +11,18 @@ of the seed analysis plan where that plan says so.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Sequence
 
 from .effects import (METAFOR_MEASURE, TRANSFORMS, back_transform, check_counts, check_level,
                       check_transform, effect_sizes, study_intervals)
 from .errors import InputError
 from .pooling import CI_METHODS, heterogeneity_statistics, pool_inverse_variance
-from .results import ModelScale, PooledProportion, StudyProportion
+from .priors import DEFAULT_MU_PRIOR, DEFAULT_TAU_PRIOR, parse_mu_prior, parse_tau_prior
+from .results import BayesianProportion, ModelScale, PooledProportion, StudyProportion
 from .tau2 import TAU2_METHODS
 
-METHODS = ("inverse", "glmm")
+METHODS = ("inverse", "glmm", "bayes")
 
 FT_CAVEAT = ("Freeman-Tukey back-transformation uses the harmonic mean of the study sizes "
              "(metafor transf.ipft.hm); it can mislead when study sizes differ "
@@ -29,22 +31,37 @@ FT_CAVEAT = ("Freeman-Tukey back-transformation uses the harmonic mean of the st
 
 def pool_proportions(events: Sequence[int], totals: Sequence[int], *,
                      studies: Sequence[str] | None = None, method: str = "inverse",
-                     transform: str = "logit", tau2: str = "REML", ci: str = "z",
+                     transform: str = "logit", tau2: str | None = None, ci: str = "z",
                      level: float = 0.95, study_ci: str = "exact",
-                     pi_df: str = "metafor", n_agq: int = 7) -> PooledProportion:
+                     pi_df: str | None = None, n_agq: int | None = None,
+                     tau_prior: str = DEFAULT_TAU_PRIOR,
+                     mu_prior: str = DEFAULT_MU_PRIOR) -> PooledProportion:
     """Pool proportions ``events/totals`` with a random-effects model.
 
     ``method="inverse"``: inverse-variance pooling of ``transform``-ed proportions, τ² by
-    ``tau2``, CI by ``ci`` ("z" Wald or "hk" Hartung-Knapp). Equivalent R::
+    ``tau2`` (default "REML"), CI by ``ci`` ("z" Wald or "hk" Hartung-Knapp), prediction
+    interval with ``pi_df`` ("metafor", the default, or "k-2"). Equivalent R::
 
         es <- escalc(measure = "PLO", xi = events, ni = totals)   # PFT, PAS, PLN, PR
         res <- rma(yi, vi, data = es, method = "REML", test = "z")  # test = "knha" for hk
         predict(res, transf = transf.ilogit); confint(res)
 
     ``method="glmm"``: random-intercept logistic model fitted by ML with adaptive Gauss-Hermite
-    quadrature (``n_agq`` nodes); ``transform`` must be "logit"; ``tau2`` is ignored (ML).
-    Equivalent R: ``rma.glmm(measure = "PLO", xi = events, ni = totals, method = "ML")``
+    quadrature (``n_agq`` nodes, default 7); ``transform`` must be "logit"; ``tau2`` is ignored
+    (ML). Equivalent R: ``rma.glmm(measure = "PLO", xi = events, ni = totals, method = "ML")``
     (lme4::glmer with nAGQ = 7).
+
+    ``method="bayes"``: the Bayesian binomial-normal model y_i ~ Bin(n_i, expit θ_i),
+    θ_i ~ N(μ, τ²), with priors ``tau_prior`` ("halfnormal(s)", "halfcauchy(s)",
+    "uniform(0, u)"; default halfnormal(0.5), Röver et al. 2021, Res Synth Methods 12:448) and
+    ``mu_prior`` ("normal(m, s)"; default normal(0, 10), very diffuse on the logit scale: see
+    :mod:`jakisynth.priors`), computed by deterministic quadrature (:mod:`jakisynth.bayes`).
+    Returns a :class:`~jakisynth.results.BayesianProportion` (posterior median, equal-tailed
+    credible and predictive intervals at ``level``). ``transform`` other than "logit", ``tau2``,
+    ``ci="hk"``, ``pi_df`` and ``n_agq`` are not used by this model and raise InputError.
+    Equivalent R (by MCMC): ``brms::brm(events | trials(totals) ~ 1 + (1 | study),
+    family = binomial, prior = c(prior(normal(0, 10), class = Intercept),
+    prior(normal(0, 0.5), class = sd)))``.
 
     Returns a :class:`~jakisynth.results.PooledProportion`. Bad arguments raise
     :class:`~jakisynth.errors.InputError` naming the argument.
@@ -52,8 +69,19 @@ def pool_proportions(events: Sequence[int], totals: Sequence[int], *,
     x, n = check_counts(events, totals, totals_name="totals")
     labels = _study_labels(studies, len(x))
     if method not in METHODS:
-        raise InputError(f"method: expected 'inverse' or 'glmm'; got {method!r}")
+        raise InputError(f"method: expected 'inverse', 'glmm' or 'bayes'; got {method!r}")
     check_transform(transform)
+    if method == "bayes":
+        return _pool_bayes(x, n, labels, transform=transform, tau2=tau2, ci=ci, level=level,
+                           study_ci=study_ci, pi_df=pi_df, n_agq=n_agq, tau_prior=tau_prior,
+                           mu_prior=mu_prior)
+    for name, value, default in (("tau_prior", tau_prior, DEFAULT_TAU_PRIOR),
+                                 ("mu_prior", mu_prior, DEFAULT_MU_PRIOR)):
+        if value != default:
+            raise InputError(f"{name}: only method='bayes' uses a prior (method={method!r})")
+    tau2 = "REML" if tau2 is None else tau2
+    pi_df = "metafor" if pi_df is None else pi_df
+    n_agq = 7 if n_agq is None else n_agq
     if tau2 not in TAU2_METHODS:
         raise InputError(f"tau2: expected one of {', '.join(TAU2_METHODS)}; got {tau2!r}")
     if ci not in CI_METHODS:
@@ -140,6 +168,69 @@ def _pool_glmm(x, n, labels, observed, ci, level, n_agq) -> PooledProportion:
         transformed=transformed, studies=_study_rows(labels, observed, None), method="glmm",
         transform="logit", tau2_method="ML", ci_method="z", level=level,
         study_ci=observed.ci, common=None, converged=fit.converged, warnings=tuple(warnings))
+
+
+def _pool_bayes(x, n, labels, *, transform, tau2, ci, level, study_ci, pi_df, n_agq, tau_prior,
+                mu_prior) -> BayesianProportion:
+    from scipy import special
+
+    from .bayes import bayes_posterior
+
+    unused = [name for name, bad in (("transform", transform != "logit"), ("tau2", tau2 is not None),
+                                     ("ci", ci != "z"), ("pi_df", pi_df is not None),
+                                     ("n_agq", n_agq is not None)) if bad]
+    if unused:
+        raise InputError(f"{', '.join(unused)}: not used by method='bayes' (the binomial-normal "
+                         "model on the logit scale with credible intervals); leave "
+                         f"{'it' if len(unused) == 1 else 'them'} out")
+    tau_p, mu_p = parse_tau_prior(tau_prior), parse_mu_prior(mu_prior)
+    level = check_level(level)
+    observed = study_intervals(x, n, ci=study_ci, level=level)
+    fit = bayes_posterior(x, n, tau_p, mu_p)
+    alpha = (1.0 - level) / 2.0
+    mu = [fit.mu_quantile(q) for q in (0.5, alpha, 1.0 - alpha)]
+    pred = [fit.predictive_quantile(q) for q in (alpha, 1.0 - alpha)]
+    tau = [fit.tau_quantile(q, tau_p) for q in (0.5, alpha, 1.0 - alpha)]
+    effects = effect_sizes(x, n, "logit")
+    heterogeneity = heterogeneity_statistics(effects.yi, effects.vi, tau[0] ** 2, level,
+                                             tau2_ci=False)
+    heterogeneity = replace(heterogeneity, tau2_ci_lower=tau[1] ** 2, tau2_ci_upper=tau[2] ** 2)
+    transformed = ModelScale(mu[0], fit.mu_sd, mu[1], mu[2], pred[0], pred[1])
+    expit = special.expit
+    posterior = {"mu_mean": fit.mu_mean, "mu_sd": fit.mu_sd, "tau_median": tau[0],
+                 "tau_ci_lower": tau[1], "tau_ci_upper": tau[2]}
+    return BayesianProportion(
+        k=len(x), estimate=float(expit(mu[0])), ci_lower=float(expit(mu[1])),
+        ci_upper=float(expit(mu[2])), pi_lower=float(expit(pred[0])),
+        pi_upper=float(expit(pred[1])), heterogeneity=heterogeneity, transformed=transformed,
+        studies=_study_rows(labels, observed, None), method="bayes", transform="logit",
+        tau2_method=None, ci_method="equal-tailed", level=level, study_ci=observed.ci,
+        common=None, converged=fit.grid.converged,
+        warnings=tuple(bayes_warnings(x, n, tau_p, mu_p, fit.grid.converged)),
+        tau_prior=str(tau_p), mu_prior=str(mu_p), posterior=posterior, fit=fit)
+
+
+def bayes_warnings(x, n, tau_prior, mu_prior, converged: bool) -> list[str]:
+    """Caveats of a Bayesian fit, one stable message each (see the report of issue 9 for codes)."""
+    k = len(x)
+    out = []
+    if k == 1:
+        out.append(f"k = 1: tau cannot be learnt from one study; its posterior is close to its "
+                   f"prior (tau ~ {tau_prior}), which sets the predictive interval")
+    elif k < 5:
+        out.append(f"k = {k} < 5: the posterior of tau (and the predictive interval) depends "
+                   f"strongly on its prior (tau ~ {tau_prior}); report a prior-sensitivity "
+                   "analysis (Röver et al. 2021)")
+    if int(x.sum()) == int(n.sum()):
+        out.append(f"every study has all events: the upper end of the posterior of the pooled "
+                   f"proportion comes from the prior of mu ({mu_prior}), not from the data")
+    elif int(x.sum()) == 0:
+        out.append(f"every study has 0 events: the lower end of the posterior of the pooled "
+                   f"proportion comes from the prior of mu ({mu_prior}), not from the data")
+    if not converged:
+        out.append("Bayesian quadrature: the posterior grid did not resolve the posterior within "
+                   "its limits; the summaries may be inaccurate")
+    return out
 
 
 __all__ = ["pool_proportions", "METHODS", "TRANSFORMS", "TAU2_METHODS", "CI_METHODS"]
