@@ -272,10 +272,10 @@ def _row_edges(lik, prior, tau, mode, top, sign, accurate):
 
 
 def _rows(lik, prior, tau_prior, w, box, accurate):
-    tau = tau_prior.quantile(w)
+    tau = tau_prior.grid_tau(w)
     lo, hi = np.full(w.shape, box[0]), np.full(w.shape, box[1])
     mode = _row_modes(lik, prior, tau, lo, hi, accurate)
-    top = _row_log_post(lik, prior, mode, tau, accurate)[0]
+    top = _row_log_post(lik, prior, mode, tau, accurate)[0] + tau_prior.grid_log_density(w)
     left = _row_edges(lik, prior, tau, mode, top, -1.0, accurate)
     right = _row_edges(lik, prior, tau, mode, top, 1.0, accurate)
     return tau, mode, top, left, right
@@ -287,7 +287,7 @@ def posterior_grid(x, n, tau_prior: TauPrior, mu_prior: MuPrior) -> Grid:
     raw = np.log((x + 0.5) / (n - x + 0.5))
     box = (min(mu_prior.mean - 9 * mu_prior.sd, raw.min() - 10.0),
            max(mu_prior.mean + 9 * mu_prior.sd, raw.max() + 10.0))
-    w_max = tau_prior.upper_w
+    w_max = tau_prior.grid_max
     w_lo, w_hi, n_w, converged = 0.0, w_max, 25, False
     for stage in range(_MAX_STAGES):  # the range and spacing of w, from Laplace-like row masses
         w = np.linspace(w_lo, w_hi, n_w)
@@ -313,7 +313,7 @@ def posterior_grid(x, n, tau_prior: TauPrior, mu_prior: MuPrior) -> Grid:
     u = np.linspace(0.0, 1.0, n_mu)
     mu = left[:, None] + (right - left)[:, None] * u
     value, _ = lik(mu, np.broadcast_to(tau[:, None], mu.shape))
-    logp = value + mu_prior.log_density(mu)
+    logp = value + mu_prior.log_density(mu) + tau_prior.grid_log_density(w)[:, None]
     weight = _w_weights(w, w_max, logp)
     return Grid(w, tau, mu, (right - left) / (n_mu - 1), logp, weight, converged)
 
@@ -380,9 +380,9 @@ class BayesPosterior:
             row = np.zeros(fine.size)
             row[inside] = np.exp(spline(fine[inside]))
             marginal += grid.weight[j] * row
-            if grid.tau[j] < grid.h[j]:
+            if grid.tau[j] < grid.h[j]:  # too narrow a kernel for the row's own μ points
                 row_spline = interpolate.CubicSpline(fine, row)
-                small.append((j, row_spline.antiderivative(), row_spline))
+                small.append((j, fine, row, row_spline.antiderivative(), row_spline))
         with np.errstate(divide="ignore"):
             log_marginal = np.log(marginal)
         keep = np.flatnonzero(np.isfinite(log_marginal))
@@ -398,13 +398,13 @@ class BayesPosterior:
         return 0.0 if value <= lo else 1.0 if value >= hi else float(self.mu_cdf(value))
 
     def tau_quantile(self, q: float, tau_prior: TauPrior) -> float:
-        return float(tau_prior.quantile(_quantile(self.w_cdf, q)))
+        return float(tau_prior.grid_tau(_quantile(self.w_cdf, q)))
 
     def predictive_probability_below(self, t: float) -> float:
         """P(θ_new ≤ t) = Σ_rows weight ∫ p(μ, w) Φ((t − μ)/τ) dμ / Z (see the module docstring)."""
         g = self.grid
         dens = np.exp(g.logp - g.logp.max())
-        small = {j for j, _, _ in self._rows}
+        small = {row[0] for row in self._rows}
         big = np.array([j for j in range(g.w.size) if j not in small], dtype=int)
         total = 0.0
         if big.size:
@@ -412,11 +412,14 @@ class BayesPosterior:
             inner = dens[big] * special.ndtr(z)
             inner = inner.sum(axis=1) - 0.5 * (inner[:, 0] + inner[:, -1])
             total += float((g.weight[big] * g.h[big]) @ inner)
-        for j, cdf, spline in self._rows:
-            lo, hi = cdf.x[0], cdf.x[-1]
-            x = min(max(t, lo), hi)
-            value = float(cdf(x)) - 0.5 * g.tau[j] ** 2 * float(spline(x, 1))
-            total += g.weight[j] * value * math.exp(0.0)
+        for j, fine, row, cdf, spline in self._rows:
+            step = fine[1] - fine[0]
+            if g.tau[j] >= step:  # trapezoid on the fine grid
+                value = step * float(row @ special.ndtr((t - fine) / g.tau[j]))
+            else:  # E F(t − τz) = F(t) − τ²f'(t)/2 + O(τ⁴)
+                x = min(max(t, fine[0]), fine[-1])
+                value = float(cdf(x)) - 0.5 * g.tau[j] ** 2 * float(spline(x, 1))
+            total += g.weight[j] * value
         return min(max(total / self._norm, 0.0), 1.0)
 
     def predictive_quantile(self, q: float) -> float:

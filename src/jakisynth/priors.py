@@ -82,11 +82,31 @@ class TauPrior:
             return self.scale * np.tan(0.5 * math.pi * w)
         return self.scale * w
 
+    # The variable v of the posterior grid (jakisynth.bayes): τ itself for the half-normal and
+    # uniform priors (density p(τ)), the prior CDF w = F(τ) for the heavy-tailed half-Cauchy
+    # (density 1 on [0, 1), τ = s tan(πw/2)); in both the density is even about v = 0.
+
     @property
-    def upper_w(self) -> float:
-        """The largest prior probability the posterior grid reaches: the prior mass above
-        τ = quantile(upper_w), 1e-7, is left out (none for the bounded uniform prior)."""
-        return 1.0 if self.kind == "uniform" else 1.0 - 1e-7
+    def grid_max(self) -> float:
+        """The largest v of the grid: the prior mass beyond it, at most 1e-7, is left out."""
+        if self.kind == "halfnormal":
+            return float(self.scale * math.sqrt(2.0) * special.erfcinv(1e-7))
+        if self.kind == "halfcauchy":
+            return 1.0 - 1e-7
+        return self.scale
+
+    def grid_tau(self, v):
+        v = np.asarray(v, dtype=float)
+        return self.scale * np.tan(0.5 * math.pi * v) if self.kind == "halfcauchy" else v
+
+    def grid_log_density(self, v):
+        v = np.asarray(v, dtype=float)
+        if self.kind == "halfnormal":
+            return (0.5 * math.log(2.0 / math.pi) - math.log(self.scale)
+                    - 0.5 * (v / self.scale) ** 2)
+        if self.kind == "halfcauchy":
+            return np.zeros_like(v)
+        return np.full_like(v, -math.log(self.scale))
 
     def r_brms(self) -> str:
         if self.kind == "halfnormal":
