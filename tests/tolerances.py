@@ -23,6 +23,13 @@ TOLERANCES = {
     "glmm_laplace": 1e-3,  # estimate, CI: 6e-4 apart on the reference sets
     "glmm_laplace_tau2": 5e-3,  # 2.0e-3 apart
     "glmm_laplace_se": 2e-2,  # 1% apart (2% with tau2 = 9.6, not in these reference sets)
+    # Bayesian binomial-normal model vs an independent brute-force posterior (issue 9):
+    # proportions, probabilities and mu's posterior mean/SD: absolute; tau quantiles: relative.
+    # The brute force itself (mu step 0.01, tau step 0.005) is ~1e-5 from its limit.
+    "bayes_abs": 1e-4,
+    "bayes_tau": 1e-3,
+    # the study integral L_i(mu, tau) (log scale, absolute) vs a dense trapezoid rule
+    "bayes_log_likelihood": 1e-8,
 }
 
 #: Absolute floor added to every relative comparison: values that are 0 up to the optimiser's

@@ -45,6 +45,13 @@ class AnalysisResult:
         ni = ", ".join(str(r.total) for r in self.rows)
         if m["method"] == "glmm":
             return f'rma.glmm(measure = "PLO", xi = c({xi}), ni = c({ni}), method = "ML")'
+        if m["method"] == "bayes":
+            from .priors import parse_mu_prior, parse_tau_prior
+
+            tau, mu = parse_tau_prior(m["tau_prior"]), parse_mu_prior(m["mu_prior"])
+            return (f"brms::brm(xi | trials(ni) ~ 1 + (1 | study), family = binomial, "
+                    f"data = data.frame(xi = c({xi}), ni = c({ni}), study = seq_along(xi)), "
+                    f"prior = c({mu.r_brms()}, {tau.r_brms()}))")
         measure = {"logit": "PLO", "ft": "PFT", "arcsine": "PAS", "log": "PLN", "raw": "PR"}
         test = {"z": "z", "hk": "knha"}[m["ci"]]
         return (f'rma(measure = "{measure[m["transform"]]}", xi = c({xi}), ni = c({ni}), '

@@ -17,7 +17,7 @@ bayesmeta's normal one.
    at the mode, scaled by the curvature there (error < 1e-9 on log L_i over y/n from 0/1 to
    1000/1000, |μ| ≤ 30). τ > 1: with 0% and 100% studies the integrand is a wide normal cut by a
    logistic step, which Gauss-Hermite misses (errors up to 0.1 at τ = 30), so a composite
-   Gauss-Legendre rule (12 nodes per panel) over the range where g_i is within 40 of its maximum,
+   Gauss-Legendre rule (20 nodes per panel) over the range where g_i is within 40 of its maximum,
    with panels broken at the mode, at mode ± 1.5τ and ± 4τ, and where the binomial
    log-likelihood has fallen by 1/2, 4 and 16 from its supremum. L_i(μ, 0) = Bin(y | n, expit μ).
 2. The prior of τ is absorbed by the variable w = F_prior(τ) ∈ [0, 1): the posterior density of
@@ -46,7 +46,7 @@ from .priors import MuPrior, TauPrior
 
 _HERMITE = np.polynomial.hermite.hermgauss(24)
 _HERMITE_PILOT = np.polynomial.hermite.hermgauss(10)
-_LEGENDRE = np.polynomial.legendre.leggauss(12)
+_LEGENDRE = np.polynomial.legendre.leggauss(20)
 _LEGENDRE_PILOT = np.polynomial.legendre.leggauss(5)
 _AGQ_MAX_TAU = 1.0
 _INNER_DROP = 40.0  # inner integral: limits where g_i is this far below its maximum

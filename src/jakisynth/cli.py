@@ -37,28 +37,41 @@ def validate(path: str, sources: str | None) -> None:
 @click.option("--events", "events_col", required=True, help="Column of event counts.")
 @click.option("--total", "total_col", required=True, help="Column of totals (patients).")
 @click.option("--study", "study_col", default=None, help="Column of study labels.")
-@click.option("--method", type=click.Choice(["inverse", "glmm"]), default="inverse",
+@click.option("--method", type=click.Choice(["inverse", "glmm", "bayes"]), default="inverse",
               show_default=True)
 @click.option("--transform", type=click.Choice(["logit", "ft", "arcsine", "log", "raw"]),
-              default="logit", show_default=True)
+              default=None, help="Scale of the inverse-variance model  [default: logit]")
 @click.option("--tau2", type=click.Choice(["REML", "DL", "ML", "PM", "SJ", "HE", "EB", "HS"]),
-              default="REML", show_default=True)
-@click.option("--ci", type=click.Choice(["z", "hk"]), default="z", show_default=True)
+              default=None, help="tau2 estimator of the inverse-variance model  [default: REML]")
+@click.option("--ci", type=click.Choice(["z", "hk"]), default=None,
+              help="CI of the inverse-variance model  [default: z]")
+@click.option("--tau-prior", "tau_prior", default=None,
+              help='bayes: prior of tau, "halfnormal(s)", "halfcauchy(s)" or "uniform(0, u)"  '
+                   '[default: halfnormal(0.5)]')
+@click.option("--mu-prior", "mu_prior", default=None,
+              help='bayes: prior of mu (logit scale), "normal(m, s)"  [default: normal(0, 10)]')
 @click.option("--level", type=float, default=0.95, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the result's to_dict() as JSON.")
-def pool(file, events_col, total_col, study_col, method, transform, tau2, ci, level, as_json):
-    """Pool the proportions events/total of a CSV file (one row per study)."""
+def pool(file, events_col, total_col, study_col, method, transform, tau2, ci, tau_prior, mu_prior,
+         level, as_json):
+    """Pool the proportions events/total of a CSV file (one row per study).
+
+    --method bayes: Bayesian random effects on the binomial scale; the text output adds the
+    posterior probabilities that the pooled proportion (and a new series) exceed 50% and 80%.
+    """
     import json
 
     from .errors import InputError
     from .proportions import pool_proportions
     from .tables import read_count_table
 
+    options = {name: value for name, value in (("transform", transform), ("tau2", tau2),
+                                                ("ci", ci), ("tau_prior", tau_prior),
+                                                ("mu_prior", mu_prior)) if value is not None}
     try:
         table = read_count_table(file, events=events_col, total=total_col, study=study_col)
         result = pool_proportions(table.events, table.totals, studies=table.studies,
-                                  method=method, transform=transform, tau2=tau2, ci=ci,
-                                  level=level)
+                                  method=method, level=level, **options)
     except InputError as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(1)

@@ -25,6 +25,17 @@ if TYPE_CHECKING:  # yamlio is imported where it is used
 
 DEFAULT_MODEL = {"method": "inverse", "transform": "logit", "tau2": "REML", "ci": "z",
                  "pi_df": "metafor"}
+#: the Bayesian model's defaults (priors as in jakisynth.priors); it takes no tau2, ci or pi_df
+DEFAULT_BAYES_MODEL = {"method": "bayes", "tau_prior": "halfnormal(0.5)",
+                       "mu_prior": "normal(0, 10)"}
+#: model keys a Bayesian analysis must not set (values it would silently ignore)
+BAYES_UNUSED = ("tau2", "ci", "pi_df")
+
+
+def model_with_defaults(model: dict) -> dict:
+    """The plan's model with the defaults of its method filled in."""
+    defaults = DEFAULT_BAYES_MODEL if model["method"] == "bayes" else DEFAULT_MODEL
+    return {**defaults, **model}
 
 
 @dataclass(frozen=True)
@@ -136,7 +147,7 @@ def _build(loaded: "Loaded", study_ids: list[str]) -> AnalysisPlan:
         overrides = {c.study: c for c in _choices(a.get("series", []))}
         exclude = tuple(a.get("exclude", []))
         series = tuple(overrides.get(c.study, c) for c in base if c.study not in exclude)
-        return AnalysisSpec(a["id"], a["label"], {**DEFAULT_MODEL, **a["model"]},
+        return AnalysisSpec(a["id"], a["label"], model_with_defaults(a["model"]),
                             a.get("unit", "series"), series, a.get("reason", ""), role, exclude)
 
     return AnalysisPlan(
@@ -217,6 +228,7 @@ def check_plan(loaded: "Loaded", studies: dict[str, "Loaded"]) -> list[Problem]:
         ids.append(a["id"])
         if a["model"]["method"] == "glmm" and a["model"].get("transform", "logit") != "logit":
             add((*path, "model", "transform"), "the GLMM is on the logit scale only")
+        check_bayes_model(a["model"], lambda key, message, p=path: add((*p, "model", key), message))
         check_choices(a.get("series", []), (*path, "series"))
         for j, sid in enumerate(a.get("exclude", [])):
             if sid not in studies:
@@ -232,3 +244,28 @@ def check_plan(loaded: "Loaded", studies: dict[str, "Loaded"]) -> list[Problem]:
     if isinstance(order, list) and sorted(order) != sorted(named):
         add(("row_order",), "an explicit row order must list every series exactly once")
     return problems
+
+
+def check_bayes_model(model: dict, add) -> None:
+    """Problems of a model's Bayesian keys: priors only with method bayes, prior strings that
+    parse, no options the Bayesian model would ignore; ``add(key, message)`` reports one."""
+    from .priors import parse_mu_prior, parse_tau_prior
+    from .errors import InputError
+
+    if model["method"] != "bayes":
+        for key in ("tau_prior", "mu_prior"):
+            if key in model:
+                add(key, f"{key} is used by method bayes only (method is {model['method']!r})")
+        return
+    for key in BAYES_UNUSED:
+        if key in model:
+            add(key, f"{key} is not used by method bayes (the binomial-normal model with "
+                     "credible intervals): remove it")
+    if model.get("transform", "logit") != "logit":
+        add("transform", "the Bayesian binomial-normal model is on the logit scale only")
+    for key, parse in (("tau_prior", parse_tau_prior), ("mu_prior", parse_mu_prior)):
+        if key in model:
+            try:
+                parse(model[key])
+            except InputError as err:
+                add(key, str(err).split(": ", 1)[1])
