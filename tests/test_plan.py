@@ -85,3 +85,40 @@ def test_validate_command_checks_the_plan_too(evidence):
         assert len(lines) == 1 and "primary: duplicate key 'primary' (first on line" in lines[0]
         assert "Traceback" not in result.output
     assert {p.name: p.read_bytes() for p in evidence.iterdir() if p.is_file()} == before
+
+
+BAYES = ('  - id: bayes\n    label: "Bayesian random effects"\n'
+         '    model: {method: bayes, tau_prior: "halfnormal(1)"}\n')
+
+
+def test_a_bayesian_analysis_is_loaded_with_its_defaults_and_run(evidence):
+    from jakisynth.analysis import run_plan
+
+    plan_file = evidence / "analysis.yaml"
+    plan_file.write_text(plan_file.read_text().replace("  - id: glmm\n", BAYES + "  - id: glmm\n", 1))
+    studies = load_evidence(evidence)
+    plan = load_plan(evidence, studies)
+    spec = next(a for a in plan.analyses if a.id == "bayes")
+    assert spec.model == {"method": "bayes", "tau_prior": "halfnormal(1)",
+                          "mu_prior": "normal(0, 10)"}
+    results = run_plan(plan, {k: v.data for k, v in studies.items()})
+    bayes = next(a for a in results.analyses if a.spec.id == "bayes")
+    assert bayes.result.method == "bayes" and bayes.result.tau_prior == "halfnormal(1)"
+    assert "prior(normal(0, 1), class = sd)" in bayes.r_call()
+
+
+@pytest.mark.parametrize("model,expected", [
+    ('{method: bayes, tau_prior: "halfnormal(-1)"}',
+     "sensitivity[0].model.tau_prior: expected 'halfnormal(s)' or 'halfcauchy(s)'"),
+    ('{method: bayes, mu_prior: "cauchy(0, 1)"}',
+     "sensitivity[0].model.mu_prior: expected 'normal(m, s)'"),
+    ("{method: bayes, tau2: DL}", "sensitivity[0].model.tau2: tau2 is not used by method bayes"),
+    ("{method: bayes, transform: ft}", "sensitivity[0].model.transform: the Bayesian"),
+    ('{method: inverse, tau_prior: "halfnormal(1)"}',
+     "sensitivity[0].model.tau_prior: tau_prior is used by method bayes only"),
+    ("{method: mcmc}", "sensitivity[0].model.method: the text 'mcmc' is not one of"),
+])
+def test_bad_bayesian_models_are_named(evidence, model, expected):
+    lines = problems_for(evidence, "    model: {method: glmm}\n", f"    model: {model}\n")
+    assert len(lines) == 1, lines
+    assert expected in lines[0]

@@ -156,7 +156,7 @@ def test_identical_studies_have_no_heterogeneity():
     (dict(events=[1], totals=[2], transform="probit"), r"transform: expected one of"),
     (dict(events=[1], totals=[2], tau2="XX"), r"tau2: expected one of"),
     (dict(events=[1], totals=[2], ci="t"), r"ci: expected 'z' or 'hk'"),
-    (dict(events=[1], totals=[2], method="bayes"), r"method: expected 'inverse' or 'glmm'"),
+    (dict(events=[1], totals=[2], method="mcmc"), r"method: expected 'inverse', 'glmm' or 'bayes'"),
     (dict(events=[1], totals=[2], level=95), r"level: expected a number between 0 and 1"),
     (dict(events=[1, 2], totals=[2, 3], studies=["a"]), r"studies: 1 labels for 2 studies"),
 ])
