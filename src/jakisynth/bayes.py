@@ -27,7 +27,7 @@ bayesmeta's normal one.
    grid is bounded); the posterior density of (μ, v) is p(μ) p_v(v) ∏ L_i(μ, τ(v)), smooth and
    even about v = 0. Rows of constant v: a pilot over [0, v_max] (v_max leaves out 1e-7 of the
    prior, none for the uniform), then rows trimmed to where the (approximate) row mass is within
-   e⁻²⁵ of the largest and spaced a third of the posterior SD of v apart. On each row, μ runs
+   e⁻²⁵ of the largest and spaced a seventh of the posterior SD of v apart. On each row, μ runs
    between the points where the log density is 25 below the row's mode (the density is
    log-concave in μ: Prékopa; the mode by bracketed regula falsi on the score, the ends by
    safeguarded Newton), in N equal steps of at most 1/2.5 of the smaller one-sided
@@ -54,6 +54,7 @@ from .priors import MuPrior, TauPrior
 
 _HERMITE = np.polynomial.hermite.hermgauss(24)
 _HERMITE_PILOT = np.polynomial.hermite.hermgauss(10)
+_HERMITE_PREDICTIVE = np.polynomial.hermite.hermgauss(32)
 _LEGENDRE = np.polynomial.legendre.leggauss(16)
 _LEGENDRE_PILOT = np.polynomial.legendre.leggauss(5)
 _AGQ_MAX_TAU = 1.0  # and where -g'' >= 4 at the mode
@@ -322,11 +323,11 @@ def posterior_grid(x, n, tau_prior: TauPrior, mu_prior: MuPrior) -> Grid:
         new_lo = w[r0 - 1] if r0 > 0 else max(w_lo - 0.5 * span, 0.0)
         new_hi = w[r1 + 1] if r1 < n_w - 1 else min(w_hi + 0.5 * span, w_max)
         inside = (r0 > 0 or w[0] == 0.0) and (r1 < n_w - 1 or w[-1] == w_max)
-        if stage > 0 and inside and w[1] - w[0] <= sd_w / 2.5:
+        if stage > 0 and inside and w[1] - w[0] <= sd_w / 6.0:
             converged = True
             break
         w_lo, w_hi = new_lo, new_hi
-        n_w = int(min(max(math.ceil((w_hi - w_lo) / (sd_w / 3.0)) + 1, 21), 121))
+        n_w = int(min(max(math.ceil((w_hi - w_lo) / (sd_w / 7.0)) + 1, 21), 161))
     tau, mode, top, left, right = _rows(lik, mu_prior, tau_prior, w, box, accurate=True)
     sd_side = np.minimum(mode - left, right - mode) / math.sqrt(2.0 * _OUTER_DROP)
     n_mu = int(min(max(np.max(np.ceil((right - left) / (sd_side / 2.5))) + 1, 31), 601))
@@ -439,14 +440,10 @@ class BayesPosterior:
             inner = dens[big] * special.ndtr(z)
             inner = inner.sum(axis=1) - 0.5 * (inner[:, 0] + inner[:, -1])
             total += float((g.weight[big] * g.h[big]) @ inner)
-        for j, fine, row, cdf, spline in self._rows:
-            step = fine[1] - fine[0]
-            if g.tau[j] >= step:  # trapezoid on the fine grid
-                value = step * float(row @ special.ndtr((t - fine) / g.tau[j]))
-            else:  # E F(t − τz) = F(t) − τ²f'(t)/2 + O(τ⁴)
-                x = min(max(t, fine[0]), fine[-1])
-                value = float(cdf(x)) - 0.5 * g.tau[j] ** 2 * float(spline(x, 1))
-            total += g.weight[j] * value
+        x, w = _HERMITE_PREDICTIVE
+        for j, fine, row, cdf, spline in self._rows:  # E F_j(t − τz), z ~ N(0, 1), Gauss-Hermite
+            at = np.clip(t - g.tau[j] * math.sqrt(2.0) * x, fine[0], fine[-1])
+            total += g.weight[j] * float(w @ cdf(at)) / math.sqrt(math.pi)
         return min(max(total / self._norm, 0.0), 1.0)
 
     def predictive_quantile(self, q: float) -> float:
