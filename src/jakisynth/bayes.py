@@ -30,8 +30,8 @@ bayesmeta's normal one.
    e⁻²⁵ of the largest and spaced a seventh of the posterior SD of v apart. On each row, μ runs
    between the points where the log density is 25 below the row's mode (the density is
    log-concave in μ: Prékopa; the mode by bracketed regula falsi on the score, the ends by
-   safeguarded Newton), in N equal steps of at most 1/2.5 of the smaller one-sided
-   normal-equivalent SD of every row.
+   safeguarded Newton), in N equal steps of at most 1/3.5 of the smaller one-sided
+   normal-equivalent SD of every row (at most 1/3.5 of it).
 3. Integrals: trapezoid rule in μ (exponentially accurate for a smooth density that vanishes at
    both ends) and in v (trapezoid at v = 0, where the density is even; Gregory's end correction
    at a prior's upper end that carries mass); CDFs for quantiles by integrating a cubic spline
@@ -330,7 +330,7 @@ def posterior_grid(x, n, tau_prior: TauPrior, mu_prior: MuPrior) -> Grid:
         n_w = int(min(max(math.ceil((w_hi - w_lo) / (sd_w / 7.0)) + 1, 21), 161))
     tau, mode, top, left, right = _rows(lik, mu_prior, tau_prior, w, box, accurate=True)
     sd_side = np.minimum(mode - left, right - mode) / math.sqrt(2.0 * _OUTER_DROP)
-    n_mu = int(min(max(np.max(np.ceil((right - left) / (sd_side / 2.5))) + 1, 31), 601))
+    n_mu = int(min(max(np.max(np.ceil((right - left) / (sd_side / 3.5))) + 1, 31), 801))
     u = np.linspace(0.0, 1.0, n_mu)
     mu = left[:, None] + (right - left)[:, None] * u
     value, _ = lik(mu, np.broadcast_to(tau[:, None], mu.shape))
@@ -408,7 +408,7 @@ class BayesPosterior:
             row = np.zeros(fine.size)
             row[inside] = np.exp(spline(fine[inside]))
             marginal += grid.weight[j] * row
-            if grid.tau[j] < grid.h[j]:  # too narrow a kernel for the row's own μ points
+            if grid.tau[j] < grid.h[j]:  # too narrow a kernel for the row points
                 row_spline = interpolate.CubicSpline(fine, row)
                 small.append((j, fine, row, row_spline.antiderivative(), row_spline))
         with np.errstate(divide="ignore"):
