@@ -174,7 +174,7 @@ def _pool_bayes(x, n, labels, *, transform, tau2, ci, level, study_ci, pi_df, n_
                 mu_prior) -> BayesianProportion:
     from scipy import special
 
-    from .bayes import bayes_posterior
+    from .bayes_summaries import bayes_posterior
 
     unused = [name for name, bad in (("transform", transform != "logit"), ("tau2", tau2 is not None),
                                      ("ci", ci != "z"), ("pi_df", pi_df is not None),

@@ -258,7 +258,7 @@ class BayesianProportion(PooledProportion):
     tau_prior: str = ""
     mu_prior: str = ""
     posterior: dict = field(default_factory=dict)
-    fit: object = field(default=None, repr=False, compare=False)  # bayes.BayesPosterior
+    fit: object = field(default=None, repr=False, compare=False)  # bayes_summaries.BayesPosterior
 
     def probability_above(self, p: float) -> float:
         """Posterior probability that the pooled proportion expit(μ) exceeds ``p``."""
