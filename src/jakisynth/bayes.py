@@ -125,9 +125,11 @@ def _sum_and_mean(terms, t):
     return np.log(total) + top[..., 0], (e * t).sum(axis=-1) / total
 
 
-def _log_integrand(t, y, n, mu, tau):
+def _log_integrand(t, y, n, mu, tau, normalised: bool = True):
+    """g(t); without the constant −log(τ√(2π)) when not ``normalised``."""
     z = (t - mu) / tau
-    return y * t - n * np.logaddexp(0.0, t) - 0.5 * z * z - np.log(tau) - 0.5 * math.log(2 * math.pi)
+    core = y * t - n * np.logaddexp(0.0, t) - 0.5 * z * z
+    return core - (np.log(tau) + 0.5 * math.log(2 * math.pi)) if normalised else core
 
 
 def _mode(y, n, mu, tau):
@@ -157,9 +159,9 @@ def _agq(y, n, mu, tau, mode, curv, rule, breaks=None):
     nodes, weights = rule
     scale = np.sqrt(2.0 / curv)
     t = mode[..., None] + scale[..., None] * nodes
-    terms = _log_integrand(t, y[..., None], n[..., None], mu[..., None], tau[..., None])
-    value, mean_t = _sum_and_mean(terms + nodes * nodes + np.log(weights), t)
-    return np.log(scale) + value, mean_t
+    terms = _log_integrand(t, y[..., None], n[..., None], mu[..., None], tau[..., None], False)
+    value, mean_t = _sum_and_mean(terms + (nodes * nodes + np.log(weights)), t)
+    return np.log(scale / tau) - 0.5 * math.log(2 * math.pi) + value, mean_t
 
 
 def _edge(y, n, mu, tau, mode, curv, top, sign):
@@ -354,8 +356,8 @@ def posterior_grid(x, n, tau_prior: TauPrior, mu_prior: MuPrior) -> Grid:
             break
         w_lo, w_hi = new_lo, new_hi
         n_w = int(min(max(math.ceil((w_hi - w_lo) / (sd_w / per_sd)) + 1, 21), 161))
-    # the rows' ranges need no more than the pilot's accuracy (they end 25 below the mode)
-    tau, mode, top, left, right = _rows(lik, mu_prior, tau_prior, w, box, False, previous)
+    # the rows of the last stage, with the pilot's accuracy: enough for ranges that end 25 below
+    # each row's mode
     sd_side = np.minimum(mode - left, right - mode) / math.sqrt(2.0 * _OUTER_DROP)
     n_mu = int(min(max(np.max(np.ceil((right - left) / (sd_side / 3.5))) + 1, 31), 801))
     u = np.linspace(0.0, 1.0, n_mu)
