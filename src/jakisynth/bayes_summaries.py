@@ -45,6 +45,23 @@ def _quantile(cdf, q: float) -> float:
     return float(roots[0]) if roots.size else float(cdf.x[i + 1])
 
 
+def _rows_on(grid: Grid, x: np.ndarray) -> np.ndarray:
+    """Every row's density exp(logp − max) at the points ``x`` (0 outside the row's range), by
+    one cubic spline of log p over the rows' common relative position u ∈ [0, 1]."""
+    n = grid.mu.shape[1]
+    u = np.linspace(0.0, 1.0, n)
+    coef = interpolate.CubicSpline(u, (grid.logp - grid.logp.max()).T, axis=0).c  # (4, n-1, W)
+    left, width = grid.mu[:, :1], grid.mu[:, -1:] - grid.mu[:, :1]
+    at = (x[None, :] - left) / width
+    inside = (at >= 0.0) & (at <= 1.0)
+    at = np.clip(at, 0.0, 1.0)
+    i = np.clip(np.searchsorted(u, at, side="right") - 1, 0, n - 2)
+    d = at - u[i]
+    cols = np.arange(grid.w.size)[:, None]
+    value = ((coef[0][i, cols] * d + coef[1][i, cols]) * d + coef[2][i, cols]) * d + coef[3][i, cols]
+    return np.where(inside, np.exp(value), 0.0)
+
+
 @dataclass(frozen=True, eq=False)
 class BayesPosterior:
     """Posterior summaries of μ (logit scale), τ and θ_new computed from a :class:`Grid`."""
@@ -67,25 +84,21 @@ class BayesPosterior:
         var = float((grid.weight * grid.h) @ (dens * (grid.mu - mean) ** 2).sum(axis=1) / z)
         w_cdf, _ = _cdf_from_log_density(grid.w, np.log(row_mass), clamp_left=grid.w[0] == 0.0)
         # μ marginal on a common fine grid from per-row cubic splines of the log density
-        h_fine = grid.h.min() / 4.0
+        h_fine = grid.h.min() / 2.0
         lo, hi = grid.mu[:, 0].min(), grid.mu[:, -1].max()
         fine = np.linspace(lo, hi, int(min(math.ceil((hi - lo) / h_fine), 20000)) + 1)
-        marginal = np.zeros(fine.size)
+        rows = _rows_on(grid, fine)  # (W, F)
+        marginal = grid.weight @ rows
         small = []
-        for j in range(grid.w.size):
-            inside = (fine >= grid.mu[j, 0]) & (fine <= grid.mu[j, -1])
-            spline = interpolate.CubicSpline(grid.mu[j], grid.logp[j] - grid.logp.max())
-            row = np.zeros(fine.size)
-            row[inside] = np.exp(spline(fine[inside]))
-            marginal += grid.weight[j] * row
-            if grid.tau[j] < grid.h[j]:  # too narrow a kernel for the row points
-                row_spline = interpolate.CubicSpline(fine, row)
-                small.append((j, fine, row, row_spline.antiderivative(), row_spline))
-        with np.errstate(divide="ignore"):
-            log_marginal = np.log(marginal)
-        keep = np.flatnonzero(np.isfinite(log_marginal))
-        mu_cdf, _ = _cdf_from_log_density(fine[keep[0]:keep[-1] + 1],
-                                          log_marginal[keep[0]:keep[-1] + 1])
+        for j in np.flatnonzero(grid.tau < grid.h):  # too narrow a kernel for the row points
+            row_spline = interpolate.CubicSpline(fine, rows[j])
+            small.append((int(j), fine, rows[j], row_spline.antiderivative(), row_spline))
+        # the fine grid is already twice finer than any row's steps: a cubic spline of the
+        # density itself, integrated
+        keep = np.flatnonzero(marginal > 0)
+        x, f = fine[keep[0]:keep[-1] + 1], marginal[keep[0]:keep[-1] + 1]
+        cdf = interpolate.CubicSpline(x, f).antiderivative()
+        mu_cdf = interpolate.PPoly(cdf.c / float(cdf(x[-1])), cdf.x, extrapolate=False)
         return cls(grid, mu_cdf, w_cdf, mean, math.sqrt(var), tuple(small), float(z))
 
     def mu_quantile(self, q: float) -> float:
