@@ -64,24 +64,6 @@ class TauPrior:
             return f"uniform(0, {_number_text(self.scale)})"
         return f"{self.kind}({_number_text(self.scale)})"
 
-    def cdf(self, tau):
-        """P(τ' ≤ tau) under the prior."""
-        tau = np.asarray(tau, dtype=float)
-        if self.kind == "halfnormal":
-            return special.erf(tau / (self.scale * math.sqrt(2.0)))
-        if self.kind == "halfcauchy":
-            return (2.0 / math.pi) * np.arctan(tau / self.scale)
-        return np.clip(tau / self.scale, 0.0, 1.0)
-
-    def quantile(self, w):
-        """τ with prior CDF ``w`` (0 ≤ w < 1; w = 1 only for the uniform prior)."""
-        w = np.asarray(w, dtype=float)
-        if self.kind == "halfnormal":
-            return self.scale * math.sqrt(2.0) * special.erfinv(w)
-        if self.kind == "halfcauchy":
-            return self.scale * np.tan(0.5 * math.pi * w)
-        return self.scale * w
-
     # The variable v of the posterior grid (jakisynth.bayes): τ itself for the half-normal and
     # uniform priors (density p(τ)), the prior CDF w = F(τ) for the heavy-tailed half-Cauchy
     # (density 1 on [0, 1), τ = s tan(πw/2)); in both the density is even about v = 0.
