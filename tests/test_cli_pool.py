@@ -95,3 +95,32 @@ def test_every_option_has_help_and_summaries_are_whole():
                 assert param.help, f"{name} {param.opts[0]} has no help line"
         assert "..." not in command.get_short_help_str(limit=60), name
     del ctx
+def test_bayes_json_equals_the_api_and_text_shows_probabilities(tmp_path):
+    text = "study,x,n\nLiu,47,53\nWang,3,3\nBeckett,8,8\n"
+    args = ["--events", "x", "--total", "n", "--study", "study", "--method", "bayes",
+            "--tau-prior", "halfnormal(1)", "--mu-prior", "normal(0, 1.5)"]
+    result, _ = run(tmp_path, text, *args, "--json")
+    assert result.exit_code == 0, result.output
+    api = pool_proportions([47, 3, 8], [53, 3, 8], studies=["Liu", "Wang", "Beckett"],
+                           method="bayes", tau_prior="halfnormal(1)", mu_prior="normal(0, 1.5)")
+    assert json.loads(result.output) == json.loads(json.dumps(api.to_dict()))
+    shown, _ = run(tmp_path, text, *args)
+    assert shown.exit_code == 0
+    for p in (0.5, 0.8):
+        assert (f"P(pooled proportion > {100 * p:.0f}%) = {api.probability_above(p):.3f}"
+                in shown.output)
+        assert (f"P(new series > {100 * p:.0f}%) = {api.predictive_probability_above(p):.3f}"
+                in shown.output)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--method", "bayes", "--tau-prior", "halfnormal"], "error: tau_prior: expected"),
+    (["--method", "bayes", "--mu-prior", "normal(0)"], "error: mu_prior: expected"),
+    (["--method", "bayes", "--tau2", "DL"], "error: tau2: method='bayes' does not use tau2"),
+    (["--method", "bayes", "--ci", "hk"], "error: ci: the Bayesian model gives equal-tailed"),
+    (["--tau-prior", "halfnormal(1)"], "error: tau_prior: method='inverse' does not use tau_prior"),
+])
+def test_bayes_options_are_checked(tmp_path, args, message):
+    result, _ = run(tmp_path, "x,n\n4,10\n6,12\n", "--events", "x", "--total", "n", *args)
+    assert result.exit_code == 1
+    assert result.output.strip().startswith(message)

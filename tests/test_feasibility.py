@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from jakisynth.evidence.plan import AnalysisSpec, SeriesChoice
+from jakisynth.evidence.plan import AnalysisSpec, SeriesChoice, model_with_defaults
 from jakisynth.synthesis.feasibility import _glmm_infeasible, feasibility_problems
 
 
@@ -20,8 +20,8 @@ def _plan(*analyses, subgroups=(), loo=False, cumulative=False):
     def spec(aid, model, exclude=(), role="sensitivity"):
         series = tuple(SeriesChoice(s, "remission", "all", "r") for s in ("a2024", "b2024")
                        if s not in exclude)
-        return AnalysisSpec(aid, aid, {"method": "inverse", "transform": "logit", "tau2": "REML",
-                                       "ci": "z", **model}, "series", series, "", role, exclude)
+        model = model_with_defaults({"method": "inverse", **model})  # as the plan builds it
+        return AnalysisSpec(aid, aid, model, "series", series, "", role, exclude)
     specs = [spec(*a) for a in analyses]
     specs[0] = AnalysisSpec(*[getattr(specs[0], f) for f in ("id", "label", "model", "unit", "series",
                                                              "reason")], "primary", specs[0].exclude)

@@ -142,3 +142,47 @@ def test_a_series_the_plan_does_not_judge_counts_as_direct_and_says_so():
     plan = load_plan(EVIDENCE, load_evidence(EVIDENCE))
     assert plan.directness_of("smith2025").judgement == "direct"
     assert plan.directness_of("smith2025").reason == NOT_JUDGED
+BAYES = ('  - id: bayes\n    label: "Bayesian random effects"\n'
+         '    model: {method: bayes, tau_prior: "halfnormal(1)"}\n')
+
+
+def test_a_bayesian_analysis_is_loaded_with_its_defaults_and_run(evidence):
+    from jakisynth.synthesis.analysis import run_plan
+
+    plan_file = evidence / "analysis.yaml"
+    plan_file.write_text(plan_file.read_text().replace("  - id: glmm\n", BAYES + "  - id: glmm\n", 1))
+    studies = load_evidence(evidence)
+    plan = load_plan(evidence, studies)
+    spec = next(a for a in plan.analyses if a.id == "bayes")
+    assert spec.model == {"method": "bayes", "tau_prior": "halfnormal(1)"}  # as the plan says
+    results = run_plan(plan, {k: v.data for k, v in studies.items()})
+    bayes = next(a for a in results.analyses if a.spec.id == "bayes")
+    assert bayes.result.method == "bayes" and bayes.result.tau_prior == "halfnormal(1)"
+    assert bayes.result.mu_prior == "normal(0, 10)"  # the engine's default fills the rest
+    assert "prior(normal(0, 1), class = sd)" in bayes.r_call()
+
+
+@pytest.mark.parametrize("model,expected", [
+    ('{method: bayes, tau_prior: "halfnormal(-1)"}',
+     "sensitivity[0].model.tau_prior: analysis 'glmm': expected 'halfnormal(s)' or 'halfcauchy(s)'"),
+    ('{method: bayes, mu_prior: "cauchy(0, 1)"}',
+     "sensitivity[0].model.mu_prior: analysis 'glmm': expected 'normal(m, s)'"),
+    ("{method: bayes, tau2: DL}",
+     "sensitivity[0].model.tau2: analysis 'glmm': method='bayes' does not use tau2"),
+    ("{method: bayes, transform: ft}",
+     "sensitivity[0].model.transform: analysis 'glmm': the Bayesian model is binomial-normal"),
+    ('{method: inverse, tau_prior: "halfnormal(1)"}',
+     "sensitivity[0].model.tau_prior: analysis 'glmm': method='inverse' does not use tau_prior"),
+    ("{method: mcmc}", "sensitivity[0].model.method: the text 'mcmc' is not one of"),
+])
+def test_bad_bayesian_models_are_named(evidence, model, expected):
+    """What `jakisynth validate` reports for the plan (the engine's own option checker)."""
+    from jakisynth.synthesis.feasibility import plan_problems
+
+    plan = evidence / "analysis.yaml"
+    text = plan.read_text()
+    assert "    model: {method: glmm}\n" in text
+    plan.write_text(text.replace("    model: {method: glmm}\n", f"    model: {model}\n", 1))
+    lines = [str(p) for p in plan_problems(evidence, load_evidence(evidence))]
+    assert len(lines) == 1, lines
+    assert expected in lines[0]

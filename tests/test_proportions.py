@@ -159,7 +159,7 @@ def test_identical_studies_have_no_heterogeneity():
     (dict(events=[1], totals=[2], transform="probit"), r"transform: expected one of"),
     (dict(events=[1], totals=[2], tau2="XX"), r"tau2: expected one of"),
     (dict(events=[1], totals=[2], ci="t"), r"ci: expected one of 'z', 'hk'; got 't'"),
-    (dict(events=[1], totals=[2], method="nope"), r"method: expected one of 'inverse', 'glmm'"),
+    (dict(events=[1], totals=[2], method="nope"), r"method: expected one of 'inverse', 'glmm', 'bayes'"),
     # honest options: what a method does not use is an error naming it, never ignored
     (dict(events=[1, 2], totals=[2, 3], method="glmm", tau2="DL"),
      r"tau2: method='glmm' does not use tau2 \(got 'DL'\)"),

@@ -29,6 +29,13 @@ TOLERANCES = {
     "glmm_se_large_tau2": 1e-2,
     # integration="exact" vs the brute-force maximum (QUADPACK + Nelder-Mead, xatol 1e-9)
     "glmm_bruteforce": 1e-4,
+    # Bayesian binomial-normal model vs an independent brute-force posterior (issue 9):
+    # proportions, probabilities and mu's posterior mean/SD: absolute; tau quantiles: relative.
+    # The brute force itself (mu step 0.01, tau step 0.005) is ~1e-5 from its limit.
+    "bayes_abs": 1e-4,
+    "bayes_tau": 1e-3,
+    # the study integral L_i(mu, tau) (log scale, absolute) vs a dense trapezoid rule
+    "bayes_log_likelihood": 1e-8,
 }
 
 #: Absolute floor added to every relative comparison: values that are 0 up to the optimiser's

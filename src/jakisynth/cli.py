@@ -63,7 +63,8 @@ def validate(path: str, sources: str | None) -> None:
                    "Study 1, Study 2, ...]")
 @click.option("--method", type=click.Choice(options.METHODS), default="inverse",
               show_default=True, help="inverse: inverse-variance random effects (rma); "
-              "glmm: random-intercept logistic model (rma.glmm).")
+              "glmm: random-intercept logistic model (rma.glmm); bayes: Bayesian binomial-normal "
+              "model (posterior by quadrature).")
 @click.option("--transform", type=click.Choice(options.TRANSFORMS), default=None,
               help="Scale the inverse-variance model pools on (escalc measure PLO, PFT, PAS, "
                    "PLN, PR)  [default: logit]")
@@ -71,22 +72,35 @@ def validate(path: str, sources: str | None) -> None:
               help="Estimator of tau2 (rma method)  [default: REML; not for glmm]")
 @click.option("--ci", type=click.Choice(options.CI_METHODS), default=None,
               help="z: Wald CI; hk: Hartung-Knapp CI with t on k-1 df (rma test)  [default: z]")
+@click.option("--tau-prior", "tau_prior", default=None,
+              help='bayes: prior of tau, "halfnormal(s)", "halfcauchy(s)" or "uniform(0, u)"  '
+                   '[default: halfnormal(0.5)]')
+@click.option("--mu-prior", "mu_prior", default=None,
+              help='bayes: prior of mu (logit scale), "normal(m, s)"  [default: normal(0, 10)]')
 @click.option("--level", type=float, default=0.95, show_default=True,
-              help="Confidence level of the intervals.")
+              help="Confidence (credible) level of the intervals.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result's to_dict() as JSON.")
-def pool(file, events_col, total_col, study_col, method, transform, tau2, ci, level, as_json):
-    """Pool the proportions events/total of a CSV file (one row per study)."""
+def pool(file, events_col, total_col, study_col, method, transform, tau2, ci, tau_prior, mu_prior,
+         level, as_json):
+    """Pool the proportions events/total of a CSV file (one row per study).
+
+    --method bayes: Bayesian random effects on the binomial scale; the text output adds the
+    posterior probabilities that the pooled proportion (and a new series) exceed 50% and 80%.
+    """
     import json
 
     from .errors import InputError
-    from .stats.proportions import pool_proportions
     from .evidence.counts import read_count_table
+    from .stats.proportions import fit_proportions
 
+    given = {name: value for name, value in (("transform", transform), ("tau2", tau2),
+                                              ("ci", ci), ("tau_prior", tau_prior),
+                                              ("mu_prior", mu_prior)) if value is not None}
     try:
         table = read_count_table(file, events=events_col, total=total_col, study=study_col)
-        result = pool_proportions(table.events, table.totals, studies=table.studies,
-                                  method=method, transform=transform, tau2=tau2, ci=ci,
-                                  level=level)
+        # the caveats are printed with the result (its "warning:" lines), not again on stderr
+        result = fit_proportions(table.events, table.totals, studies=table.studies,
+                                 method=method, level=level, **given)
     except InputError as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(1)

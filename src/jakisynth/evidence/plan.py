@@ -36,8 +36,6 @@ if TYPE_CHECKING:  # yamlio is imported where it is used
 
 DEFAULT_MODEL = {"method": "inverse", "transform": "logit", "tau2": "REML", "ci": "z",
                  "pi_df": "metafor"}
-
-
 def model_with_defaults(model: dict) -> dict:
     """A plan's model with metafor's defaults for an inverse-variance model filled in; other
     methods keep only what the plan says (they use no tau2 estimator or pi_df, and the engine

@@ -32,6 +32,7 @@ CODES = {
     "glmm_se_floor": "the GLMM's standard error is raised to sqrt(τ²/k), its least possible value",
     "glmm_hessian_not_negative_definite": "the GLMM estimate may not be a maximum (Hessian)",
     "glmm_gradient_not_zero": "the GLMM estimate may not be the maximum (gradient)",
+    "bayes_prior_dominates": "one end of the posterior comes from the prior, not from the data",
     "subgroup_single_study": "a subgroup with one study is that study's own estimate",
 }
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..errors import InputError
 
-METHODS = ("inverse", "glmm")
+METHODS = ("inverse", "glmm", "bayes")
 TRANSFORMS = ("logit", "ft", "arcsine", "log", "raw")
 TAU2_METHODS = ("REML", "DL", "ML", "PM", "SJ", "HE", "EB", "HS")
 CI_METHODS = ("z", "hk")
@@ -20,18 +20,23 @@ PI_DF = ("metafor", "k-2")
 STUDY_CI = ("exact", "wilson")
 
 #: The defaults of the options that only some methods use.
-DEFAULTS = {"transform": "logit", "tau2": "REML", "ci": "z", "pi_df": "metafor", "n_agq": 7}
+DEFAULTS = {"transform": "logit", "tau2": "REML", "ci": "z", "pi_df": "metafor", "n_agq": 7,
+            "tau_prior": "halfnormal(0.5)", "mu_prior": "normal(0, 10)"}
 #: Which method-specific options each method uses; the others must be left unset (None).
 USES = {
     "inverse": {"transform", "tau2", "ci", "pi_df"},
     "glmm": {"transform", "ci", "n_agq"},
+    "bayes": {"transform", "ci", "tau_prior", "mu_prior"},
 }
 ALLOWED = {"method": METHODS, "transform": TRANSFORMS, "tau2": TAU2_METHODS, "ci": CI_METHODS,
            "pi_df": PI_DF, "study_ci": STUDY_CI}
 #: Values a method accepts for an option it uses, where it accepts fewer than all of them.
-ONLY = {("glmm", "transform"): ("logit",), ("glmm", "ci"): ("z",)}
+ONLY = {("glmm", "transform"): ("logit",), ("glmm", "ci"): ("z",),
+        ("bayes", "transform"): ("logit",), ("bayes", "ci"): ("z",)}
 WHY = {("glmm", "transform"): "the GLMM is a logistic model",
-       ("glmm", "ci"): "the GLMM gives Wald (z) intervals only"}
+       ("glmm", "ci"): "the GLMM gives Wald (z) intervals only",
+       ("bayes", "transform"): "the Bayesian model is binomial-normal on the logit scale",
+       ("bayes", "ci"): "the Bayesian model gives equal-tailed credible intervals (ci='z')"}
 
 
 def check_choice(name: str, value) -> str:

@@ -31,7 +31,8 @@ def pool_proportions(events: Sequence[int], totals: Sequence[int], *,
                      studies: Sequence[str] | None = None, method: str = "inverse",
                      transform: str | None = None, tau2: str | None = None,
                      ci: str | None = None, level: float = 0.95, study_ci: str = "exact",
-                     pi_df: str | None = None, n_agq: int | None = None) -> PooledProportion:
+                     pi_df: str | None = None, n_agq: int | None = None,
+                     tau_prior: str | None = None, mu_prior: str | None = None) -> PooledProportion:
     """Pool proportions ``events/totals`` with a random-effects model.
 
     ``method="inverse"``: inverse-variance pooling of ``transform``-ed proportions (default
@@ -48,6 +49,19 @@ def pool_proportions(events: Sequence[int], totals: Sequence[int], *,
     "z"; ``tau2`` and ``pi_df`` are not used (setting them is an error). Equivalent R:
     ``rma.glmm(measure = "PLO", xi = events, ni = totals, method = "ML")`` (lme4::glmer, nAGQ 7).
 
+    ``method="bayes"``: the Bayesian binomial-normal model y_i ~ Bin(n_i, expit θ_i),
+    θ_i ~ N(μ, τ²), with priors ``tau_prior`` ("halfnormal(s)", "halfcauchy(s)",
+    "uniform(0, u)"; default "halfnormal(0.5)", Röver et al. 2021, Res Synth Methods 12:448) and
+    ``mu_prior`` ("normal(m, s)", logit scale; default "normal(0, 10)": see
+    :mod:`jakisynth.stats.priors`), computed by deterministic quadrature
+    (:mod:`jakisynth.stats.bayes`). Returns a :class:`~jakisynth.stats.results.BayesianProportion`:
+    posterior median, equal-tailed credible interval and predictive interval at ``level``, with
+    ``probability_above(p)`` and ``predictive_probability_above(p)``. ``transform`` can only be
+    "logit" and ``ci`` only "z"; ``tau2``, ``pi_df`` and ``n_agq`` are not used (an error), and
+    the priors are used by this method only. Equivalent R (by MCMC):
+    ``brms::brm(events | trials(totals) ~ 1 + (1 | study), family = binomial,
+    prior = c(prior(normal(0, 10), class = Intercept), prior(normal(0, 0.5), class = sd)))``.
+
     ``study_ci`` is the per-study interval: "exact" (Clopper-Pearson, R ``binom.test``) or
     "wilson" (R ``prop.test(correct = FALSE)``). Options are checked by
     :func:`jakisynth.stats.options.resolve`.
@@ -58,17 +72,18 @@ def pool_proportions(events: Sequence[int], totals: Sequence[int], *,
     """
     result = fit_proportions(events, totals, studies=studies, method=method, transform=transform,
                              tau2=tau2, ci=ci, level=level, study_ci=study_ci, pi_df=pi_df,
-                             n_agq=n_agq)
+                             n_agq=n_agq, tau_prior=tau_prior, mu_prior=mu_prior)
     emit(result.caveats)
     return result
 
 
 def fit_proportions(events, totals, *, studies=None, method="inverse", transform=None,
                     tau2=None, ci=None, level=0.95, study_ci="exact", pi_df=None,
-                    n_agq=None) -> PooledProportion:
+                    n_agq=None, tau_prior=None, mu_prior=None) -> PooledProportion:
     """:func:`pool_proportions` without raising the caveats as Python warnings (for callers
     that collect them, such as the sensitivity analyses and the plan runner)."""
-    options = resolve(method, transform=transform, tau2=tau2, ci=ci, pi_df=pi_df, n_agq=n_agq)
+    options = resolve(method, transform=transform, tau2=tau2, ci=ci, pi_df=pi_df, n_agq=n_agq,
+                      tau_prior=tau_prior, mu_prior=mu_prior)
     check_choice("study_ci", study_ci)
     x, n = check_counts(events, totals, totals_name="totals")
     labels = _study_labels(studies, len(x))
@@ -76,6 +91,11 @@ def fit_proportions(events, totals, *, studies=None, method="inverse", transform
     observed = study_intervals(x, n, ci=study_ci, level=level)
     if method == "glmm":
         return _pool_glmm(x, n, labels, observed, options["ci"], level, options["n_agq"])
+    if method == "bayes":
+        from .bayes_fit import pool_bayes
+
+        return pool_bayes(x, n, observed, _study_rows(labels, observed, None), level=level,
+                          tau_prior=options["tau_prior"], mu_prior=options["mu_prior"])
     return _pool_inverse(x, n, labels, observed, options["transform"], options["tau2"],
                          options["ci"], level, options["pi_df"])
 

@@ -259,3 +259,105 @@ class PooledProportion:
         for w in self.warnings:
             lines.append(f"  warning: {w}")
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class BayesianProportion(PooledProportion):
+    """A pooled proportion from the Bayesian binomial-normal model (``method="bayes"``).
+
+    Keeps every ``to_dict()`` key of :class:`PooledProportion`, with Bayesian meanings:
+    ``estimate`` the posterior median of expit(μ); ``ci_lower``/``ci_upper`` its equal-tailed
+    credible interval; ``pi_lower``/``pi_upper`` the equal-tailed posterior predictive interval of
+    a new series' true proportion expit(θ_new); ``tau2`` and its interval the posterior median and
+    equal-tailed interval of τ²; I², H², Q as the GLMM reports them (logit scale, metafor's
+    continuity correction, at the posterior median τ²). ``transformed`` holds, on the logit
+    scale, the posterior median of μ, its posterior SD (as ``se``) and the same intervals. Adds
+    ``tau_prior``, ``mu_prior`` and ``posterior`` (μ's posterior mean and SD, τ's posterior median
+    and interval), and the methods :meth:`probability_above` and
+    :meth:`predictive_probability_above`.
+    """
+
+    tau_prior: str = ""
+    mu_prior: str = ""
+    posterior: dict = field(default_factory=dict)
+    fit: object = field(default=None, repr=False, compare=False)  # bayes_summaries.BayesPosterior
+
+    def probability_above(self, p: float) -> float:
+        """Posterior probability that the pooled proportion expit(μ) exceeds ``p``."""
+        return 1.0 - self.fit.mu_probability_below(_logit_threshold(p))
+
+    def predictive_probability_above(self, p: float) -> float:
+        """Posterior predictive probability that a new series' true proportion expit(θ_new)
+        exceeds ``p``."""
+        return 1.0 - self.fit.predictive_probability_below(_logit_threshold(p))
+
+    def to_dict(self) -> dict:
+        out = super().to_dict()
+        out["weights"] = None
+        out["tau_prior"] = self.tau_prior
+        out["mu_prior"] = self.mu_prior
+        out["posterior"] = {k: json_float(v) for k, v in self.posterior.items()}
+        return out
+
+    def to_frame(self):
+        """As :meth:`PooledProportion.to_frame`; the pooled row is the posterior median with
+        its credible interval, the last row the predictive interval; no weights."""
+        frame = super().to_frame()
+        frame.loc[frame["kind"] == "random", "weight"] = None
+        frame.loc[frame["kind"] == "prediction", "row"] = "Predictive interval"
+        return frame
+
+    def r_call(self) -> str:
+        """The equivalent R model (fitted by MCMC there): brms with the same priors."""
+        from .priors import parse_mu_prior, parse_tau_prior
+
+        xi = ", ".join(str(s.events) for s in self.studies)
+        ni = ", ".join(str(s.total) for s in self.studies)
+        tau, mu = parse_tau_prior(self.tau_prior), parse_mu_prior(self.mu_prior)
+        return (f"brms::brm(xi | trials(ni) ~ 1 + (1 | study), family = binomial, "
+                f"data = data.frame(xi = c({xi}), ni = c({ni}), study = seq_along(xi)), "
+                f"prior = c({mu.r_brms()}, {tau.r_brms()}))")
+
+    def model_label(self) -> str:
+        return (f"Bayesian random effects (binomial-normal; tau ~ {self.tau_prior}, "
+                f"mu ~ {self.mu_prior})")
+
+    def __str__(self) -> str:
+        h = self.heterogeneity
+        pct = level_percent(self.level)
+        lines = [f"Pooled proportion: {self.model_label()}, k = {self.k}", ""]
+        width = max([len(s.study) for s in self.studies] + [5])
+        ci_head = f"{pct} CI ({self.study_ci})"
+        lines.append(f"  {'study':<{width}}  {'events/total':>12}  {'proportion':>10}  {ci_head}")
+        for s in self.studies:
+            ci = f"[{_pct(s.ci_lower)}, {_pct(s.ci_upper)}]"
+            lines.append(f"  {s.study:<{width}}  {f'{s.events}/{s.total}':>12}  "
+                         f"{_pct(s.proportion):>10}  {ci}")
+        post = self.posterior
+        lines += ["", f"  posterior median {_pct(self.estimate)}  {pct} credible interval "
+                      f"[{_pct(self.ci_lower)}, {_pct(self.ci_upper)}]",
+                  f"  {pct} predictive interval (new series) [{_pct(self.pi_lower)}, "
+                  f"{_pct(self.pi_upper)}]",
+                  f"  tau median {_fmt(post.get('tau_median'))} ({pct} credible interval "
+                  f"{_fmt(post.get('tau_ci_lower'))} to {_fmt(post.get('tau_ci_upper'))});"
+                  f"  tau2 median {_fmt(h.tau2)}",
+                  f"  I2 = {h.I2:.1f}%  H2 = {h.H2:.2f} (at the median tau2)  Q = {h.Q:.2f} "
+                  f"(df = {h.df}, p = {_fmt(h.Q_pvalue)})",
+                  f"  model scale (logit): mu posterior mean {_fmt(post.get('mu_mean'))} "
+                  f"(sd {_fmt(post.get('mu_sd'))}), median {_fmt(self.transformed.estimate)}"]
+        if self.fit is not None:
+            for p in (0.5, 0.8):
+                lines.append(f"  P(pooled proportion > {_pct(p, 0)}) = "
+                             f"{self.probability_above(p):.3f};  P(new series > {_pct(p, 0)}) = "
+                             f"{self.predictive_probability_above(p):.3f}")
+        for w in self.warnings:
+            lines.append(f"  warning: {w}")
+        return "\n".join(lines)
+
+
+def _logit_threshold(p) -> float:
+    from ..errors import InputError
+
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 < float(p) < 1.0:
+        raise InputError(f"p: expected a proportion strictly between 0 and 1, got {p!r}")
+    return math.log(float(p) / (1.0 - float(p)))

@@ -60,6 +60,9 @@ def feasibility_problems(plan, studies: dict[str, dict]) -> list[Problem]:
     primary_rows = None
     for spec in plan.analyses:
         path = ("primary",) if spec.role == "primary" else ("sensitivity", spec.id)
+        for key, message in model_problems(spec.model):
+            add((*path, "model", key) if key else (*path, "model"),
+                f"analysis {spec.id!r}: {message}")
         rows = pooled_rows(spec, studies, order)
         if spec.role == "primary":
             primary_rows = rows
@@ -76,16 +79,37 @@ def feasibility_problems(plan, studies: dict[str, dict]) -> list[Problem]:
         if spec.model.get("ci") == "hk" and len(counts) < 2 and spec.model["method"] != "glmm":
             add((*path, "model", "ci"), f"analysis {spec.id!r}: Hartung-Knapp needs at least 2 "
                                         f"series, this analysis has {len(counts)}; use ci: z")
-        if spec.model["method"] == "glmm":
-            if spec.model.get("ci") == "hk":
-                add((*path, "model", "ci"), f"analysis {spec.id!r}: the GLMM gives Wald (z) "
-                                            "intervals only; remove ci: hk")
+        if spec.model["method"] == "glmm":  # (ci: hk is refused by model_problems above)
             why = _glmm_infeasible(counts)
             if why:
                 add(path, f"analysis {spec.id!r}: the GLMM cannot be fitted: {why}")
     if primary_rows and plan.primary.model["method"] == "glmm":
         _derived_glmm(plan, studies, primary_rows, default_group, add)
     return problems
+
+
+def model_problems(model: dict) -> list[tuple[str, str]]:
+    """(key, message) for each option of a plan's model that the engine would refuse: the one
+    checker of the engine (:func:`jakisynth.stats.options.resolve`: an option the method does not
+    use, a value it cannot take) and the prior strings of a Bayesian model."""
+    from ..errors import InputError
+    from ..stats.options import resolve
+    from ..stats.priors import parse_mu_prior, parse_tau_prior
+
+    given = {k: v for k, v in model.items() if k != "method"}
+    try:
+        options = resolve(model["method"], **given)
+    except InputError as err:
+        key, _, message = str(err).partition(": ")
+        return [(key if key in given else "", message or str(err))]
+    out = []
+    for key, parse in (("tau_prior", parse_tau_prior), ("mu_prior", parse_mu_prior)):
+        if key in options:
+            try:
+                parse(options[key])
+            except InputError as err:
+                out.append((key, str(err).partition(": ")[2] or str(err)))
+    return out
 
 
 def _derived_glmm(plan, studies, rows, default_group, add) -> None:
