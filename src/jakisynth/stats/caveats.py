@@ -29,6 +29,8 @@ CODES = {
     "glmm_information": "the GLMM's observed information is not positive definite",
     "glmm_tau2_unbounded": "the GLMM likelihood grows without bound in τ²",
     "subgroup_single_study": "a subgroup with one study is that study's own estimate",
+    "not_estimable": "the model cannot be fitted to this group (pool_many: e.g. a GLMM with 0 "
+                     "events in every study); its numbers are missing",
 }
 
 
