@@ -47,6 +47,8 @@ def check_counts(events, totals, *, events_name: str = "events", totals_name: st
         raise InputError(f"{events_name} and {totals_name} differ in length ({ev.size} and {tot.size})")
     if ev.size == 0:
         raise InputError(f"{events_name}: no studies given")
+    if (ev >= 0).all() and (ev <= tot).all() and (tot > 0).all():
+        return ev, tot  # the common case; the checks below name the first problem
     for name, arr in ((events_name, ev), (totals_name, tot)):
         bad = np.flatnonzero(arr < 0)
         if bad.size:

@@ -24,16 +24,19 @@ from .results import Heterogeneity, ModelFit, ModelScale
 from .tau2 import estimate_tau2, generalised_q, tau2_qprofile_ci
 
 CI_METHODS = ("z", "hk")
+HK_NARROWER = Caveat("hk_narrower", "Hartung-Knapp: the scaling factor is below 1, so the CI is "
+                     "narrower than the Wald CI would be with the t quantile; metafor's test = "
+                     "'adhoc' (Knapp & Hartung 2003) would not narrow it")
 PI_DF = ("metafor", "k-2")
 
 
 def pool_inverse_variance(yi, vi, *, tau2: str = "REML", ci: str = "z", level: float = 0.95,
-                          pi_df: str = "metafor") -> ModelFit:
+                          pi_df: str = "metafor", tau2_ci: bool = True) -> ModelFit:
     """Common- and random-effects pooling of ``yi`` with sampling variances ``vi``.
 
     Equivalent R: ``metafor::rma.uni(yi, vi, method = tau2, test = c(z = "z", hk = "knha")[ci],
     level = 100 * level)`` with ``predict()`` for the prediction interval and ``confint()`` for
-    the Q-profile CI of τ².
+    the Q-profile CI of τ² (skipped, ``None``, when ``tau2_ci`` is False).
     """
     if ci not in CI_METHODS:
         raise InputError(f"ci: expected 'z' or 'hk'; got {ci!r}")
@@ -55,14 +58,12 @@ def pool_inverse_variance(yi, vi, *, tau2: str = "REML", ci: str = "z", level: f
 
     common = _fit(yi, vi, 0.0, "z", level, pi_df)
     random = _fit(yi, vi, tau2_hat, ci, level, pi_df)
-    heterogeneity = heterogeneity_statistics(yi, vi, tau2_hat, level)
+    heterogeneity = heterogeneity_statistics(yi, vi, tau2_hat, level, tau2_ci=tau2_ci)
     w = 1.0 / (vi + tau2_hat)
     weights = tuple(float(x) for x in 100 * w / w.sum())
     caveats.extend(_caveats(k, tau2_hat, tau2, ci, pi_df))
     if ci == "hk" and random.se < 1.0 / np.sqrt(w.sum()):
-        caveats.append(Caveat("hk_narrower", "Hartung-Knapp: the scaling factor is below 1, so the CI is narrower than "
-                        "the Wald CI would be with the t quantile; metafor's test = 'adhoc' "
-                        "(Knapp & Hartung 2003) would not narrow it"))
+        caveats.append(HK_NARROWER)
     return ModelFit(k=k, random=random, common=common, heterogeneity=heterogeneity,
                     weights=weights, tau2_method=tau2, ci_method=ci, level=level,
                     converged=estimate.converged, caveats=tuple(caveats))

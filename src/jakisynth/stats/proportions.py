@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .effects import (METAFOR_MEASURE, TRANSFORMS, back_transform, check_counts, check_level,
-                      check_transform, effect_sizes, study_intervals)
+from .effects import (METAFOR_MEASURE, TRANSFORMS, StudyProportions, back_transform, check_counts,
+                      check_level, check_transform, effect_sizes, study_intervals)
 from ..errors import InputError
 from .caveats import Caveat, emit
 from .pooling import CI_METHODS, few_studies_caveat, heterogeneity_statistics, pool_inverse_variance
 from .results import ModelScale, PooledProportion, StudyProportion
+from .lean import SMALL_K, lean_inverse
 from .tau2 import TAU2_METHODS
 
 METHODS = ("inverse", "glmm")
@@ -33,7 +34,8 @@ def pool_proportions(events: Sequence[int], totals: Sequence[int], *,
                      studies: Sequence[str] | None = None, method: str = "inverse",
                      transform: str = "logit", tau2: str = "REML", ci: str = "z",
                      level: float = 0.95, study_ci: str = "exact",
-                     pi_df: str = "metafor", n_agq: int = 7) -> PooledProportion:
+                     pi_df: str = "metafor", n_agq: int = 7,
+                     tau2_ci: bool = True) -> PooledProportion:
     """Pool proportions ``events/totals`` with a random-effects model.
 
     ``method="inverse"``: inverse-variance pooling of ``transform``-ed proportions, τ² by
@@ -48,20 +50,24 @@ def pool_proportions(events: Sequence[int], totals: Sequence[int], *,
     Equivalent R: ``rma.glmm(measure = "PLO", xi = events, ni = totals, method = "ML")``
     (lme4::glmer with nAGQ = 7).
 
+    Lean fit: ``study_ci=None`` skips the per-study CIs (their fields are then ``None``) and
+    ``tau2_ci=False`` the Q-profile CI of τ² (``None``); every other number is unchanged. This
+    is the fit to loop over in simulations (or use :func:`jakisynth.pool_many`).
+
     Returns a :class:`~jakisynth.stats.results.PooledProportion`; each of its caveats is also
     raised as a :class:`~jakisynth.errors.JakisynthWarning`. Bad arguments raise
     :class:`~jakisynth.errors.InputError` naming the argument.
     """
     result = fit_proportions(events, totals, studies=studies, method=method, transform=transform,
                              tau2=tau2, ci=ci, level=level, study_ci=study_ci, pi_df=pi_df,
-                             n_agq=n_agq)
+                             n_agq=n_agq, tau2_ci=tau2_ci)
     emit(result.caveats)
     return result
 
 
 def fit_proportions(events, totals, *, studies=None, method="inverse", transform="logit",
                     tau2="REML", ci="z", level=0.95, study_ci="exact", pi_df="metafor",
-                    n_agq=7) -> PooledProportion:
+                    n_agq=7, tau2_ci=True) -> PooledProportion:
     """:func:`pool_proportions` without raising the caveats as Python warnings (for callers
     that collect them, such as the sensitivity analyses and the plan runner)."""
     x, n = check_counts(events, totals, totals_name="totals")
@@ -74,13 +80,20 @@ def fit_proportions(events, totals, *, studies=None, method="inverse", transform
     if ci not in CI_METHODS:
         raise InputError(f"ci: expected 'z' or 'hk'; got {ci!r}")
     level = check_level(level)
-    observed = study_intervals(x, n, ci=study_ci, level=level)
+    observed = _observed(x, n, study_ci, level)
     if method == "glmm":
         if transform != "logit":
             raise InputError(f"transform: the GLMM is a logistic model; use transform='logit' "
                              f"(got {transform!r})")
         return _pool_glmm(x, n, labels, observed, ci, level, n_agq)
-    return _pool_inverse(x, n, labels, observed, transform, tau2, ci, level, pi_df)
+    return _pool_inverse(x, n, labels, observed, transform, tau2, ci, level, pi_df, tau2_ci)
+
+
+def _observed(x, n, study_ci, level) -> StudyProportions:
+    """Per-study proportions with their CIs, or without (``study_ci=None``, the lean fit)."""
+    if study_ci is None:
+        return StudyProportions(x, n, x / n, None, None, None, level)
+    return study_intervals(x, n, ci=study_ci, level=level)
 
 
 def _study_labels(studies, k: int) -> list[str]:
@@ -92,9 +105,13 @@ def _study_labels(studies, k: int) -> list[str]:
     return labels
 
 
-def _pool_inverse(x, n, labels, observed, transform, tau2, ci, level, pi_df) -> PooledProportion:
+def _pool_inverse(x, n, labels, observed, transform, tau2, ci, level, pi_df,
+                  tau2_ci) -> PooledProportion:
+    if observed.ci is None and not tau2_ci and len(x) <= SMALL_K:
+        return _pool_lean(x, n, labels, observed, transform, tau2, ci, level, pi_df)
     effects = effect_sizes(x, n, transform)
-    fit = pool_inverse_variance(effects.yi, effects.vi, tau2=tau2, ci=ci, level=level, pi_df=pi_df)
+    fit = pool_inverse_variance(effects.yi, effects.vi, tau2=tau2, ci=ci, level=level, pi_df=pi_df,
+                                tau2_ci=tau2_ci)
 
     def back(value):
         return None if value is None else back_transform(value, transform, n)
@@ -119,13 +136,36 @@ def _pool_inverse(x, n, labels, observed, transform, tau2, ci, level, pi_df) -> 
         converged=fit.converged, caveats=tuple(caveats))
 
 
+def _pool_lean(x, n, labels, observed, transform, tau2, ci, level, pi_df) -> PooledProportion:
+    """The lean fit (no per-study CIs, no τ² CI) for small k: :func:`.lean.lean_inverse`."""
+    if pi_df != "metafor":
+        return _pool_inverse(x, n, labels, _observed(x, n, "exact", level), transform, tau2,
+                             ci, level, pi_df, False)
+    r, c, heterogeneity, weights, converged, caveats, back = lean_inverse(
+        x, n, transform, tau2, ci, level)
+    if transform == "ft":
+        caveats.append(FT_CAVEAT)
+    values = back([r.estimate, r.ci_lower, r.ci_upper, r.pi_lower, r.pi_upper, c.estimate,
+                   c.ci_lower, c.ci_upper])
+    common = {"estimate": values[5], "ci_lower": values[6], "ci_upper": values[7],
+              "transformed": c.to_dict()}
+    return PooledProportion(
+        k=len(labels), estimate=values[0], ci_lower=values[1], ci_upper=values[2],
+        pi_lower=values[3], pi_upper=values[4], heterogeneity=heterogeneity, transformed=r,
+        studies=_study_rows(labels, observed, weights), method="inverse", transform=transform,
+        tau2_method=tau2, ci_method=ci, level=level, study_ci=None, common=common,
+        converged=converged, caveats=tuple(caveats))
+
+
 def _study_rows(labels, observed, weights) -> tuple[StudyProportion, ...]:
-    return tuple(
-        StudyProportion(study=labels[i], events=int(observed.events[i]),
-                        total=int(observed.totals[i]), proportion=float(observed.proportion[i]),
-                        ci_lower=float(observed.ci_lower[i]), ci_upper=float(observed.ci_upper[i]),
-                        weight=None if weights is None else float(weights[i]))
-        for i in range(len(labels)))
+    events, totals = observed.events.tolist(), observed.totals.tolist()
+    proportion = observed.proportion.tolist()
+    none = [None] * len(labels)
+    lower = none if observed.ci_lower is None else observed.ci_lower.tolist()
+    upper = none if observed.ci_upper is None else observed.ci_upper.tolist()
+    weights = none if weights is None else weights
+    return tuple(StudyProportion(labels[i], events[i], totals[i], proportion[i], lower[i],
+                                 upper[i], weights[i]) for i in range(len(labels)))
 
 
 def _pool_glmm(x, n, labels, observed, ci, level, n_agq) -> PooledProportion:

@@ -39,7 +39,9 @@ class ModelScale:
     pi_upper: float | None
 
     def to_dict(self) -> dict:
-        return {k: _num(v) for k, v in asdict(self).items()}
+        return {"estimate": _num(self.estimate), "se": _num(self.se),
+                "ci_lower": _num(self.ci_lower), "ci_upper": _num(self.ci_upper),
+                "pi_lower": _num(self.pi_lower), "pi_upper": _num(self.pi_upper)}
 
 
 @dataclass(frozen=True)
