@@ -46,9 +46,17 @@ def validate(path: str, sources: str | None) -> None:
 @click.option("--ci", type=click.Choice(["z", "hk"]), default="z", show_default=True)
 @click.option("--level", type=float, default=0.95, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the result's to_dict() as JSON.")
-def pool(file, events_col, total_col, study_col, method, transform, tau2, ci, level, as_json):
+@click.option("--by", "by_cols", multiple=True, help="Column naming the meta-analysis of each "
+              "row (repeat for several): pool every group (pool_many) and print one row per "
+              "group as CSV, or JSON records with --json.")
+def pool(file, events_col, total_col, study_col, method, transform, tau2, ci, level, as_json,
+         by_cols):
     """Pool the proportions events/total of a CSV file (one row per study)."""
     import json
+
+    if by_cols:
+        sys.exit(_pool_by(file, events_col, total_col, study_col, list(by_cols), as_json,
+                          method=method, transform=transform, tau2=tau2, ci=ci, level=level))
 
     from .errors import InputError
     from .stats.proportions import pool_proportions
@@ -66,6 +74,31 @@ def pool(file, events_col, total_col, study_col, method, transform, tau2, ci, le
         click.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
     else:
         click.echo(str(result))
+
+
+def _pool_by(file, events_col, total_col, study_col, by, as_json, **model) -> int:
+    """`jakisynth pool --by`: many meta-analyses in one call; the tidy table on stdout."""
+    import json
+
+    from .errors import InputError
+    from .evidence.counts import read_grouped_counts
+    from .stats.many import pool_many
+
+    try:
+        frame = read_grouped_counts(file, events=events_col, total=total_col, by=by,
+                                    study=study_col)
+        table = pool_many(frame, events=events_col, total=total_col, by=by, study=study_col,
+                          **model)
+    except InputError as err:
+        click.echo(f"error: {err}", err=True)
+        return 1
+    if as_json:
+        records = [{key: None if isinstance(value, float) and value != value else value
+                    for key, value in row.items()} for row in table.to_dict(orient="records")]
+        click.echo(json.dumps(records, indent=2, allow_nan=False))
+    else:
+        click.echo(table.to_csv(index=False, lineterminator="\n"), nl=False)
+    return 0
 
 
 @main.command()

@@ -120,19 +120,23 @@ def _counts(frame, column: str) -> np.ndarray:
     values = frame[column].to_numpy()
     if values.dtype.kind in "iu":
         return values.astype(np.int64, copy=False)
-    as_float = np.asarray(values, dtype=object)
     try:
         as_float = values.astype(float)
     except (TypeError, ValueError):
         bad = next(i for i, v in enumerate(values) if not _is_number(v))
-        raise InputError(f"{column}: row {frame.index[bad]!r}: expected a whole number, "
+        raise InputError(f"{column}: {_row(frame, bad)}: expected a whole number, "
                          f"got {values[bad]!r}") from None
     bad = np.flatnonzero(~np.isfinite(as_float) | (as_float != np.round(as_float)))
     if bad.size or values.dtype.kind == "b":
         i = bad[0] if bad.size else 0
-        raise InputError(f"{column}: row {frame.index[i]!r}: expected a whole number, "
+        raise InputError(f"{column}: {_row(frame, i)}: expected a whole number, "
                          f"got {values[i]!r}")
     return as_float.astype(np.int64)
+
+
+def _row(frame, position: int) -> str:
+    """'row <index label>' (or 'line <n>' for a frame read from a file with a line index)."""
+    return f"{frame.index.name or 'row'} {frame.index[position]!r}"
 
 
 def _is_number(value) -> bool:
@@ -150,7 +154,7 @@ def _check_ranges(frame, x, n, events: str, total: str) -> None:
         bad = np.flatnonzero(arr)
         if bad.size:
             i = bad[0]
-            raise InputError(f"{name}: row {frame.index[i]!r}: {problem} "
+            raise InputError(f"{name}: {_row(frame, i)}: {problem} "
                              f"({x[i]} events of {n[i]})")
 
 
