@@ -12,6 +12,7 @@ run`` uses) is unchanged.
 from __future__ import annotations
 
 import math
+from operator import mul
 from functools import lru_cache
 
 import numpy as np
@@ -36,36 +37,35 @@ def _crit(level: float, df: int | None) -> float:
 
 def effect_sizes_small(x: list[int], n: list[int], transform: str):
     """yi, vi and the number of corrected studies, as :func:`.effects.effect_sizes`."""
-    yi, vi, corrected = [], [], 0
-    cc = transform in CORRECTED_TRANSFORMS
-    for xi, ni in zip(x, n):
-        xi, ni = float(xi), float(ni)
-        if cc and (xi == 0 or xi == ni):
-            xi, ni = xi + CONTINUITY_CORRECTION, ni + 2 * CONTINUITY_CORRECTION
-            corrected += 1
-        p = xi / ni
-        if transform == "logit":
-            y, v = math.log(xi / (ni - xi)), 1 / xi + 1 / (ni - xi)
-        elif transform == "raw":
-            y, v = p, p * (1 - p) / ni
-        elif transform == "log":
-            y, v = math.log(p), 1 / xi - 1 / ni
-        elif transform == "arcsine":
-            y, v = math.asin(math.sqrt(p)), 1 / (4 * ni)
-        else:
-            y = 0.5 * (math.asin(math.sqrt(xi / (ni + 1))) + math.asin(math.sqrt((xi + 1) / (ni + 1))))
-            v = 1 / (4 * ni + 2)
-        yi.append(y)
-        vi.append(v)
-    return yi, vi, corrected
+    xs, ns = [float(a) for a in x], [float(b) for b in n]
+    corrected = 0
+    if transform in CORRECTED_TRANSFORMS:
+        for i, (xi, ni) in enumerate(zip(xs, ns)):
+            if xi == 0 or xi == ni:
+                xs[i], ns[i] = xi + CONTINUITY_CORRECTION, ni + 2 * CONTINUITY_CORRECTION
+                corrected += 1
+    pairs = list(zip(xs, ns))
+    if transform == "logit":
+        return ([math.log(a / (b - a)) for a, b in pairs],
+                [1 / a + 1 / (b - a) for a, b in pairs], corrected)
+    if transform == "raw":
+        return [a / b for a, b in pairs], [a / b * (1 - a / b) / b for a, b in pairs], corrected
+    if transform == "log":
+        return [math.log(a / b) for a, b in pairs], [1 / a - 1 / b for a, b in pairs], corrected
+    if transform == "arcsine":
+        return ([math.asin(math.sqrt(a / b)) for a, b in pairs], [1 / (4 * b) for _, b in pairs],
+                corrected)
+    return ([0.5 * (math.asin(math.sqrt(a / (b + 1))) + math.asin(math.sqrt((a + 1) / (b + 1))))
+             for a, b in pairs], [1 / (4 * b + 2) for _, b in pairs], corrected)
 
 
 def _weighted(yi, vi, tau2: float):
     """w = 1/(v + τ²), Σw, μ̂ and Σw(y - μ̂)²."""
     w = [1.0 / (v + tau2) for v in vi]
     sw = sum(w)
-    mu = sum(a * b for a, b in zip(w, yi)) / sw
-    return w, sw, mu, sum(a * (y - mu) ** 2 for a, y in zip(w, yi))
+    mu = sum(map(mul, w, yi)) / sw
+    d = [y - mu for y in yi]
+    return w, sw, mu, sum(map(mul, map(mul, w, d), d))
 
 
 def _model(weighted, k: int, tau2: float, hk: bool, level: float) -> ModelScale:
@@ -85,7 +85,7 @@ def _heterogeneity(fixed, vi, tau2: float) -> Heterogeneity:
     k = len(w)
     df = k - 1
     q_p = float(special.chdtrc(df, q)) if df > 0 else 1.0
-    denominator = sw * sw - sum(a * a for a in w)
+    denominator = sw * sw - sum(map(mul, w, w))
     s2 = (k - 1) * sw / denominator if denominator > 0 else sum(vi) / k
     return Heterogeneity(tau2=tau2, tau2_ci_lower=None, tau2_ci_upper=None,
                          I2=100 * tau2 / (s2 + tau2), H2=(s2 + tau2) / s2, Q=q, df=df, Q_pvalue=q_p)
@@ -101,7 +101,7 @@ def _closed_form(yi, vi, fixed, method: str) -> Tau2Estimate:
     w, sw, _, q = fixed
     if method == "HS":
         return Tau2Estimate(max(0.0, (q - k) / sw), method)
-    return Tau2Estimate(max(0.0, (q - (k - 1)) / (sw - sum(a * a for a in w) / sw)), method)
+    return Tau2Estimate(max(0.0, (q - (k - 1)) / (sw - sum(map(mul, w, w)) / sw)), method)
 
 
 def lean_inverse(x, n, transform: str, tau2: str, ci: str, level: float):
@@ -116,9 +116,8 @@ def lean_inverse(x, n, transform: str, tau2: str, ci: str, level: float):
     k = len(xs)
     if ci == "hk" and k < 2:
         raise InputError("ci: Hartung-Knapp needs at least 2 studies (k = 1 given); use ci='z'")
+    # From checked counts (with the continuity correction) every yi is finite and vi > 0.
     yi, vi, corrected = effect_sizes_small(xs, ns, transform)
-    if not all(math.isfinite(y) and math.isfinite(v) and v > 0 for y, v in zip(yi, vi)):
-        raise InputError("vi: every sampling variance must be finite and positive")
     fixed = _weighted(yi, vi, 0.0)
     estimate = _closed_form(yi, vi, fixed, tau2) if k > 1 and tau2 in ("DL", "HE", "HS") else \
         estimate_tau2(np.array(yi), np.array(vi), tau2)
@@ -127,7 +126,7 @@ def lean_inverse(x, n, transform: str, tau2: str, ci: str, level: float):
     random = _model(weighted, k, t, ci == "hk", level)
     common = _model(fixed, k, 0.0, False, level)
     w, sw = weighted[0], weighted[1]
-    weights = tuple(100 * a / sw for a in w)
+    weights = tuple([100 * a / sw for a in w])
     caveats = list(estimate.caveats) + model_caveats(k, t, tau2, ci, "metafor")
     if ci == "hk" and random.se < 1.0 / math.sqrt(sw):
         caveats.append(HK_NARROWER)

@@ -11,6 +11,7 @@ of the seed analysis plan where that plan says so.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Sequence
 
 from .effects import (METAFOR_MEASURE, TRANSFORMS, StudyProportions, back_transform, check_counts,
@@ -92,13 +93,18 @@ def fit_proportions(events, totals, *, studies=None, method="inverse", transform
 def _observed(x, n, study_ci, level) -> StudyProportions:
     """Per-study proportions with their CIs, or without (``study_ci=None``, the lean fit)."""
     if study_ci is None:
-        return StudyProportions(x, n, x / n, None, None, None, level)
+        return StudyProportions(x, n, None, None, None, None, level)  # proportions: _study_rows
     return study_intervals(x, n, ci=study_ci, level=level)
+
+
+@lru_cache(maxsize=64)
+def _default_labels(k: int) -> tuple[str, ...]:
+    return tuple(f"Study {i + 1}" for i in range(k))
 
 
 def _study_labels(studies, k: int) -> list[str]:
     if studies is None:
-        return [f"Study {i + 1}" for i in range(k)]
+        return list(_default_labels(k))
     labels = [str(s) for s in studies]
     if len(labels) != k:
         raise InputError(f"studies: {len(labels)} labels for {k} studies")
@@ -159,13 +165,16 @@ def _pool_lean(x, n, labels, observed, transform, tau2, ci, level, pi_df) -> Poo
 
 def _study_rows(labels, observed, weights) -> tuple[StudyProportion, ...]:
     events, totals = observed.events.tolist(), observed.totals.tolist()
-    proportion = observed.proportion.tolist()
+    if observed.proportion is None:  # the lean fit: x/n on ints is correctly rounded, as numpy's
+        proportion = [a / b for a, b in zip(events, totals)]
+    else:
+        proportion = observed.proportion.tolist()
     none = [None] * len(labels)
     lower = none if observed.ci_lower is None else observed.ci_lower.tolist()
     upper = none if observed.ci_upper is None else observed.ci_upper.tolist()
     weights = none if weights is None else weights
-    return tuple(StudyProportion(labels[i], events[i], totals[i], proportion[i], lower[i],
-                                 upper[i], weights[i]) for i in range(len(labels)))
+    make = StudyProportion.from_values
+    return tuple(map(make, labels, events, totals, proportion, lower, upper, weights))
 
 
 def _pool_glmm(x, n, labels, observed, ci, level, n_agq) -> PooledProportion:

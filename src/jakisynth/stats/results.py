@@ -108,6 +108,15 @@ class StudyProportion:
     ci_upper: float
     weight: float | None  # percent; None for the GLMM (no inverse-variance weights)
 
+    @classmethod
+    def from_values(cls, study, events, total, proportion, ci_lower, ci_upper, weight):
+        """The same object as ``cls(...)`` built without the frozen ``__init__``'s per-field
+        ``object.__setattr__`` (a fit makes one per study; this is the lean fit's hot path)."""
+        obj = object.__new__(cls)
+        obj.__dict__.update(study=study, events=events, total=total, proportion=proportion,
+                            ci_lower=ci_lower, ci_upper=ci_upper, weight=weight)
+        return obj
+
     def to_dict(self) -> dict:
         return {"study": self.study, "events": int(self.events), "total": int(self.total),
                 "proportion": _num(self.proportion), "ci_lower": _num(self.ci_lower),
