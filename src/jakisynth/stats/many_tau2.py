@@ -21,11 +21,13 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from .tau2 import MAX_ITERATIONS, THRESHOLD
+from .tau2 import MAX_ITERATIONS, THRESHOLD, estimate_tau2
 
 #: Iteration cap of the vectorised Q root finder (as :func:`.tau2.solve_q`).
 Q_ITERATIONS = 500
 LOG_2PI = float(np.log(2 * np.pi))
+#: When this few groups are still iterating, they finish on the scalar estimator.
+SCALAR_TAIL = 4
 
 
 class Segments:
@@ -205,6 +207,7 @@ def _fisher_scoring(seg: Segments, method: str):
     """ML, REML or EB by Fisher scoring on all groups (metafor's step halving at 0)."""
     g = seg.size
     tau2 = np.maximum(0.0, _he(seg))
+    multimodal = np.zeros(g, dtype=bool)
     change = np.full(g, np.inf)
     converged = np.zeros(g, dtype=bool)
     active, sub = np.arange(g), seg
@@ -233,7 +236,9 @@ def _fisher_scoring(seg: Segments, method: str):
         keep = ~stop
         active = active[keep]
         sub = sub.subset(np.flatnonzero(keep))
-    multimodal = np.zeros(g, dtype=bool)
+        if active.size <= SCALAR_TAIL:
+            _scalar_tail(seg, active, method, tau2, converged, multimodal)
+            break
     if method in ("ML", "REML"):
         interior = np.flatnonzero(tau2 > 0)
         if interior.size:
@@ -243,6 +248,17 @@ def _fisher_scoring(seg: Segments, method: str):
             tau2[interior[worse]] = 0.0
             multimodal[interior[worse]] = True
     return tau2, converged, multimodal
+
+
+def _scalar_tail(seg: Segments, groups, method, tau2, converged, multimodal) -> None:
+    """The last few slow groups (e.g. Fisher scoring oscillating for all its iterations) by the
+    scalar estimator of :mod:`.tau2`, which follows the same steps from the same start: one
+    group costs less there than an iteration of the vectorised loop over all of them."""
+    for g in groups.tolist():
+        rows = seg.gid == g
+        estimate = estimate_tau2(seg.y[rows], seg.v[rows], method)
+        tau2[g], converged[g] = estimate.tau2, estimate.converged
+        multimodal[g] = any(c.code == "tau2_multimodal" for c in estimate.caveats)
 
 
 def log_likelihood(seg: Segments, tau2: np.ndarray, method: str) -> np.ndarray:
