@@ -32,7 +32,7 @@ def direct_ml_loglik(tau2: float) -> float:
 
 def segments() -> Segments:
     e = effect_sizes(X, N, "logit")
-    return Segments(e.yi, e.vi, np.zeros(X.size, dtype=np.int64), np.array([X.size]))
+    return Segments(e.yi, e.vi, np.array([X.size]))
 
 
 def frame() -> pd.DataFrame:

@@ -173,8 +173,7 @@ def _chunked(x, n, k, starts, chunk_studies, **model) -> dict:
 def _pool_segments(x, n, k, *, transform, tau2, ci, level) -> dict:
     """The inverse-variance model for consecutive groups of sizes ``k`` (studies in order)."""
     effects = effect_sizes(x, n, transform)
-    gid = np.repeat(np.arange(k.size), k)
-    seg = Segments(effects.yi, effects.vi, gid, k)
+    seg = Segments(effects.yi, effects.vi, k)
     tau2_hat, converged, multimodal = tau2_many(seg, tau2)
     single = k == 1
     hk = (ci == "hk") & ~single

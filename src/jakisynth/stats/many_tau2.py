@@ -1,7 +1,7 @@
 """τ² for many meta-analyses at once: the estimators of :mod:`.tau2`, vectorised across groups.
 
 Stage "pooling" (engine of :func:`jakisynth.pool_many`). Studies of all groups sit in flat arrays,
-sorted by group; every per-group sum is a segment sum (``np.bincount`` with weights), so time and
+group after group; every per-group sum is a segment sum (``np.add.reduceat``), so time and
 memory are linear in the total number of studies and no Python loop runs over groups. The
 iterative estimators follow the scalar algorithms of :mod:`.tau2` step by step on all groups
 together, each group stopping on its own (per-group convergence, per-group fallback):
@@ -31,31 +31,34 @@ SCALAR_TAIL = 4
 
 
 class Segments:
-    """Studies of G groups in flat arrays sorted by group: ``y``, ``v`` and the group ``gid``.
+    """Studies of G groups in flat arrays, group after group: ``y``, ``v``; ``k`` studies each.
 
-    ``k`` holds the number of studies per group. ``sum(x)`` is the per-group sum of a per-study
-    array, ``at(g)`` spreads a per-group array over the studies.
+    ``sum(x)`` is the per-group sum of a per-study array (``np.add.reduceat`` over the
+    contiguous segments), ``at(g)`` spreads a per-group array over the studies (``np.repeat``).
     """
 
-    __slots__ = ("y", "v", "gid", "k", "size")
+    __slots__ = ("y", "v", "k", "starts", "size")
 
-    def __init__(self, y: np.ndarray, v: np.ndarray, gid: np.ndarray, k: np.ndarray):
-        self.y, self.v, self.gid, self.k = y, v, gid, k
+    def __init__(self, y: np.ndarray, v: np.ndarray, k: np.ndarray):
+        self.y, self.v, self.k = y, v, k
+        self.starts = np.concatenate(([0], np.cumsum(k[:-1])))
         self.size = k.size
 
     def sum(self, values: np.ndarray) -> np.ndarray:
-        return np.bincount(self.gid, weights=values, minlength=self.size)
+        return np.add.reduceat(values, self.starts)
 
     def at(self, per_group: np.ndarray) -> np.ndarray:
-        return per_group[self.gid]
+        return np.repeat(per_group, self.k)
+
+    def rows(self, group: int) -> slice:
+        return slice(int(self.starts[group]), int(self.starts[group] + self.k[group]))
 
     def subset(self, groups: np.ndarray) -> "Segments":
         """The groups whose indices are in ``groups`` (sorted), renumbered 0..len-1."""
         mask = np.zeros(self.size, dtype=bool)
         mask[groups] = True
-        keep = mask[self.gid]
-        renumber = np.cumsum(mask) - 1
-        return Segments(self.y[keep], self.v[keep], renumber[self.gid[keep]], self.k[groups])
+        keep = np.repeat(mask, self.k)
+        return Segments(self.y[keep], self.v[keep], self.k[groups])
 
 
 def weighted_mean(seg: Segments, tau2: np.ndarray):
@@ -255,7 +258,7 @@ def _scalar_tail(seg: Segments, groups, method, tau2, converged, multimodal) -> 
     scalar estimator of :mod:`.tau2`, which follows the same steps from the same start: one
     group costs less there than an iteration of the vectorised loop over all of them."""
     for g in groups.tolist():
-        rows = seg.gid == g
+        rows = seg.rows(g)
         estimate = estimate_tau2(seg.y[rows], seg.v[rows], method)
         tau2[g], converged[g] = estimate.tau2, estimate.converged
         multimodal[g] = any(c.code == "tau2_multimodal" for c in estimate.caveats)
