@@ -7,11 +7,13 @@ Run by hand (figures go in the closing note, never in tests). In one run:
 1. Lean single fit, k = 10, DL and PM: ``pool_proportions(..., study_ci=None, tau2_ci=False)``
    against statsmodels' ``combine_effects`` with the same work on both sides (from counts:
    logit yi/vi with metafor's continuity correction, common and random effects with CIs, Q, I²);
-   the full fit too. Median of interleaved rounds over 200 data sets. Target: lean <= 0.5 x peer.
+   the full fit too. Median CPU time of interleaved rounds over 200 data sets (CPU time, as the
+   machine is shared). Target: lean <= 0.5 x peer.
 2. 10,000 meta-analyses x k = 10 (true logit N(0, 1) per group, τ² = 0.3, totals 5..59,
    seed 7): pool_many REML (and DL) against a loop of pool_proportions (full and lean), a loop of
    statsmodels DL, and a loop of metafor's ``rma(method = "REML")`` in Rscript (when present;
-   the loop alone is timed inside R, without R's start-up). Targets: pool_many <= 1 s, >= 20x
+   the loop alone is timed inside R, without R's start-up). Wall clock and CPU time (R:
+   user + system of ``system.time``). Targets: pool_many <= 1 s, >= 20x
    the statsmodels loop, >= 500x the metafor loop. The largest difference of the pooled logit
    between pool_many and metafor is printed as a check that the loops do the same work.
 3. Peak memory (tracemalloc) of pool_many REML at 10^4, 10^5 and 10^6 studies (k = 10), and at
@@ -59,7 +61,8 @@ def single_fit() -> None:
 
     frame = simulate(200, 10, seed=11)
     data = [(g["events"].to_numpy(), g["total"].to_numpy()) for _, g in frame.groupby("meta_id")]
-    print("1. single fit, k = 10, median microseconds per fit over 200 data sets (interleaved)")
+    print("1. single fit, k = 10, median CPU microseconds per fit over 200 data sets "
+          "(7 interleaved rounds)")
     print("| tau2 | lean pool_proportions | full pool_proportions | statsmodels combine_effects "
           "(+ escalc) | lean / statsmodels |")
     print("|---|---|---|---|---|")
@@ -71,16 +74,16 @@ def single_fit() -> None:
         best = {name: [] for name in runs}
         for _ in range(7):
             for name, fn in runs.items():
-                start = time.perf_counter()
+                start = time.process_time()
                 for x, n in data:
                     fn(x, n)
-                best[name].append((time.perf_counter() - start) / len(data))
+                best[name].append((time.process_time() - start) / len(data))
         med = {name: 1e6 * statistics.median(v) for name, v in best.items()}
         print(f"| {method} | {med['lean']:.1f} | {med['full']:.1f} | {med['statsmodels']:.1f} | "
               f"{med['lean'] / med['statsmodels']:.2f} |")
 
 
-def metafor_loop(frame: pd.DataFrame) -> tuple[float, np.ndarray] | None:
+def metafor_loop(frame: pd.DataFrame) -> tuple[float, np.ndarray, float] | None:
     if shutil.which("Rscript") is None:
         return None
     with tempfile.TemporaryDirectory() as tmp:
@@ -92,12 +95,13 @@ d <- read.csv("{data}")
 groups <- split(d, d$meta_id)
 t <- system.time(est <- vapply(groups, function(g) tryCatch(
   as.numeric(rma(measure = "PLO", xi = g$events, ni = g$total, method = "REML")$b),
-  error = function(e) NA_real_), 0.0))[["elapsed"]]
-write.csv(data.frame(elapsed = t, est = est), "{out}", row.names = FALSE)
+  error = function(e) NA_real_), 0.0))
+write.csv(data.frame(elapsed = t[["elapsed"]], cpu = t[["user.self"]] + t[["sys.self"]],
+                     est = est), "{out}", row.names = FALSE)
 """
         subprocess.run(["Rscript", "-e", script], check=True, capture_output=True)
         result = pd.read_csv(out)
-    return float(result["elapsed"].iloc[0]), result["est"].to_numpy()
+    return float(result["elapsed"].iloc[0]), result["est"].to_numpy(), float(result["cpu"].iloc[0])
 
 
 def many(groups: int, metafor_groups: int) -> None:
@@ -107,16 +111,21 @@ def many(groups: int, metafor_groups: int) -> None:
     data = [(g["events"].to_numpy(), g["total"].to_numpy()) for _, g in frame.groupby("meta_id")]
     rows = []
 
-    def timed(label, fn, count=groups):
-        start = time.perf_counter()
-        value = fn()
-        seconds = time.perf_counter() - start
-        rows.append((label, seconds * groups / count, count))
+    def timed(label, fn, repeat=1):
+        walls, cpus = [], []
+        for _ in range(repeat):
+            start, cpu = time.perf_counter(), time.process_time()
+            value = fn()
+            walls.append(time.perf_counter() - start)
+            cpus.append(time.process_time() - cpu)
+        rows.append((label, statistics.median(walls), statistics.median(cpus), groups))
         return value
 
     pool_many(frame.iloc[:100])  # warm-up (imports)
-    result = timed("pool_many REML (with Q-profile CI)", lambda: pool_many(frame, tau2="REML"))
-    timed("pool_many DL (with Q-profile CI)", lambda: pool_many(frame, tau2="DL"))
+    result = timed("pool_many REML (with Q-profile CI), median of 5",
+                   lambda: pool_many(frame, tau2="REML"), repeat=5)
+    timed("pool_many DL (with Q-profile CI), median of 5", lambda: pool_many(frame, tau2="DL"),
+          repeat=5)
     timed("loop of pool_proportions REML (full)",
           lambda: [pool_proportions(x, n) for x, n in data])
     timed("loop of pool_proportions REML (lean)",
@@ -125,15 +134,17 @@ def many(groups: int, metafor_groups: int) -> None:
           lambda: [combine_effects(*logit_effects(x, n), method_re="dl") for x, n in data])
     meta = metafor_loop(frame[frame["meta_id"] < metafor_groups])
     if meta is not None:
-        rows.append(("loop of metafor rma REML (R, loop only)", meta[0] * groups / metafor_groups,
+        scale = groups / metafor_groups
+        rows.append(("loop of metafor rma REML (R, loop only)", meta[0] * scale, meta[2] * scale,
                      metafor_groups))
-    ours = rows[0][1]
-    print(f"\n2. {groups:,} meta-analyses x k = 10 (seconds; loops measured on 'count' groups "
-          "and scaled to all)")
-    print("| what | seconds | count | x pool_many REML |")
-    print("|---|---|---|---|")
-    for label, seconds, count in rows:
-        print(f"| {label} | {seconds:.3f} | {count:,} | {seconds / ours:.1f} |")
+    wall0, cpu0 = rows[0][1], rows[0][2]
+    print(f"\n2. {groups:,} meta-analyses x k = 10 (seconds, wall clock and CPU; the metafor "
+          "loop is measured on 'count' groups and scaled to all)")
+    print("| what | wall s | CPU s | count | x pool_many REML (wall) | x pool_many REML (CPU) |")
+    print("|---|---|---|---|---|---|")
+    for label, wall, cpu, count in rows:
+        print(f"| {label} | {wall:.3f} | {cpu:.3f} | {count:,} | {wall / wall0:.1f} | "
+              f"{cpu / cpu0:.1f} |")
     if meta is not None:
         logit = np.log(result["estimate"] / (1 - result["estimate"])).to_numpy()[:metafor_groups]
         ok = np.isfinite(meta[1])
