@@ -79,7 +79,8 @@ def _count(row: list[str], index: int, file: str, line: int, column: str) -> int
     return value
 
 
-def read_grouped_counts(path, *, events: str, total: str, by: list[str], study: str | None = None):
+def read_grouped_counts(path, *, events: str, total: str, by: list[str],
+                        study: str | None = None):
     """Read a CSV of many meta-analyses (one row per study, ``by`` columns naming the group) as a
     pandas DataFrame for :func:`jakisynth.pool_many`; the index is the file's line number, so
     messages about a row name its line. ``by`` and ``study`` columns are read as text (an id

@@ -21,7 +21,8 @@ import numpy as np
 from scipy import special
 
 from ..errors import InputError
-from .effects import CORRECTED_TRANSFORMS, TRANSFORMS, _ipft, back_transform, check_level, effect_sizes
+from .effects import (CORRECTED_TRANSFORMS, TRANSFORMS, _ipft, back_transform, check_level,
+                      effect_sizes)
 from .many_tau2 import Segments, qprofile_many, tau2_many
 from .pooling import CI_METHODS
 from .tau2 import TAU2_METHODS
@@ -183,10 +184,12 @@ def _pool_segments(x, n, k, *, transform, tau2, ci, level) -> dict:
     ft_n = seg.k / seg.sum(1.0 / n) if transform == "ft" else None
     back = (lambda y: _ipft(y, ft_n)) if transform == "ft" else (
         lambda y: back_transform(y, transform))
-    corrected = seg.sum(effects.corrected.astype(float)) if transform in CORRECTED_TRANSFORMS else None
+    corrected = (seg.sum(effects.corrected.astype(float))
+                 if transform in CORRECTED_TRANSFORMS else None)
     flags = {"single_study": single, "not_converged": ~converged, "tau2_multimodal": multimodal,
              "few_studies": (k > 1) & (k < 5), "tau2_boundary": (k > 1) & (tau2_hat == 0.0),
-             "ci_switched": (ci == "hk") & single, "hk_narrower": hk & (se < se_wald * (1 - HK_TOLERANCE)),
+             "ci_switched": (ci == "hk") & single,
+             "hk_narrower": hk & (se < se_wald * (1 - HK_TOLERANCE)),
              "continuity_correction": None if corrected is None else corrected > 0,
              "ft_back_transform": np.full(k.size, transform == "ft")}
     return {"k": k, "estimate": back(est), "ci_lower": back(est - crit * se),

@@ -174,7 +174,8 @@ def solve_q_many(seg: Segments, target: np.ndarray):
         a_lo, a_hi = lo[active], hi[active]
         cand = np.where(slope < 0, t - f / np.where(slope < 0, slope, -1.0), np.inf)
         outside = ~((a_lo < cand) & (cand < a_hi))
-        fallback = np.where(np.isfinite(a_hi), 0.5 * (a_lo + a_hi), np.maximum(2 * a_lo, a_lo + 1.0))
+        fallback = np.where(np.isfinite(a_hi), 0.5 * (a_lo + a_hi),
+                            np.maximum(2 * a_lo, a_lo + 1.0))
         cand = np.where(outside, fallback, cand)
         exact = f == 0
         small = np.abs(cand - t) <= 1e-15 * np.abs(cand)
