@@ -172,7 +172,10 @@ def solve_q_many(seg: Segments, target: np.ndarray):
         lo[active] = np.where(f > 0, t, lo[active])
         hi[active] = np.where(f < 0, t, hi[active])
         a_lo, a_hi = lo[active], hi[active]
-        cand = np.where(slope < 0, t - f / np.where(slope < 0, slope, -1.0), np.inf)
+        # Newton on 1/Q(τ²) - 1/target, nearly linear in τ² (Q ~ c/(v + τ²)): the Newton step
+        # on Q scaled by Q/target; the bracket below keeps it safe, and the root is the same.
+        scale = q / target[active]
+        cand = np.where(slope < 0, t - scale * f / np.where(slope < 0, slope, -1.0), np.inf)
         outside = ~((a_lo < cand) & (cand < a_hi))
         fallback = np.where(np.isfinite(a_hi), 0.5 * (a_lo + a_hi),
                             np.maximum(2 * a_lo, a_lo + 1.0))
@@ -222,7 +225,11 @@ def _fisher_scoring(seg: Segments, method: str):
         leave = finite & (t + adj < 0)
         boundary = np.zeros(active.size, dtype=bool)
         if leave.any():
-            at_zero = _scoring_step(sub, np.zeros(active.size), method)
+            at_zero = np.zeros(active.size)
+            leaving = np.flatnonzero(leave & (t > 0))
+            if leaving.size:  # the score at 0, only for the groups whose step leaves [0, inf)
+                at_zero[leaving] = _scoring_step(sub.subset(leaving), np.zeros(leaving.size),
+                                                 method)
             boundary = leave & ((t == 0) | (at_zero <= 0))
         halve = leave & ~boundary
         while halve.any():
