@@ -14,7 +14,7 @@ Heavy libraries are imported lazily so that ``jakisynth --help`` stays fast.
 
 __version__ = "0.1.0"
 
-__all__ = ["pool_proportions", "__version__"]
+__all__ = ["pool_proportions", "pool_many", "__version__"]
 
 
 def __getattr__(name):  # PEP 562: lazy import of the public API
@@ -22,4 +22,8 @@ def __getattr__(name):  # PEP 562: lazy import of the public API
         from .stats.proportions import pool_proportions
 
         return pool_proportions
+    if name == "pool_many":
+        from .stats.many import pool_many
+
+        return pool_many
     raise AttributeError(f"module 'jakisynth' has no attribute {name!r}")

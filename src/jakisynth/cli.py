@@ -80,12 +80,16 @@ def validate(path: str, sources: str | None) -> None:
 @click.option("--level", type=float, default=0.95, show_default=True,
               help="Confidence (credible) level of the intervals.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result's to_dict() as JSON.")
+@click.option("--by", "by_cols", multiple=True, help="Column naming the meta-analysis of each "
+              "row (repeat for several): pool every group (pool_many) and print one row per "
+              "group as CSV, or JSON records with --json.")
 def pool(file, events_col, total_col, study_col, method, transform, tau2, ci, tau_prior, mu_prior,
-         level, as_json):
+         level, as_json, by_cols):
     """Pool the proportions events/total of a CSV file (one row per study).
 
     --method bayes: Bayesian random effects on the binomial scale; the text output adds the
     posterior probabilities that the pooled proportion (and a new series) exceed 50% and 80%.
+    --by COL: many meta-analyses at once (pool_many), one output row per group.
     """
     import json
 
@@ -96,6 +100,9 @@ def pool(file, events_col, total_col, study_col, method, transform, tau2, ci, ta
     given = {name: value for name, value in (("transform", transform), ("tau2", tau2),
                                               ("ci", ci), ("tau_prior", tau_prior),
                                               ("mu_prior", mu_prior)) if value is not None}
+    if by_cols:
+        sys.exit(_pool_by(file, events_col, total_col, study_col, list(by_cols), as_json,
+                          method=method, level=level, **given))
     try:
         table = read_count_table(file, events=events_col, total=total_col, study=study_col)
         # the caveats are printed with the result (its "warning:" lines), not again on stderr
@@ -108,6 +115,31 @@ def pool(file, events_col, total_col, study_col, method, transform, tau2, ci, ta
         click.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
     else:
         click.echo(str(result))
+
+
+def _pool_by(file, events_col, total_col, study_col, by, as_json, **model) -> int:
+    """`jakisynth pool --by`: many meta-analyses in one call; the tidy table on stdout."""
+    import json
+
+    from .errors import InputError
+    from .evidence.counts import read_grouped_counts
+    from .stats.many import pool_many
+
+    try:
+        frame = read_grouped_counts(file, events=events_col, total=total_col, by=by,
+                                    study=study_col)
+        table = pool_many(frame, events=events_col, total=total_col, by=by, study=study_col,
+                          **model)
+    except InputError as err:
+        click.echo(f"error: {err}", err=True)
+        return 1
+    if as_json:
+        records = [{key: None if isinstance(value, float) and value != value else value
+                    for key, value in row.items()} for row in table.to_dict(orient="records")]
+        click.echo(json.dumps(records, indent=2, allow_nan=False))
+    else:
+        click.echo(table.to_csv(index=False, lineterminator="\n"), nl=False)
+    return 0
 
 
 @main.command(short_help="Validate, pool, write every table, figure and the report.")

@@ -91,3 +91,33 @@ def _count(row: list[str], index: int, file: str, line: int, column: str) -> int
         raise InputError(f"{file}:{line}: {column}: {value} is too large: counts above 2^53 "
                          f"= {MAX_EXACT_COUNT:,} cannot be computed with exactly (float64)")
     return value
+
+
+def read_grouped_counts(path, *, events: str, total: str, by: list[str],
+                        study: str | None = None):
+    """Read a CSV of many meta-analyses (one row per study, ``by`` columns naming the group) as a
+    pandas DataFrame for :func:`jakisynth.pool_many`; the index is the file's line number, so
+    messages about a row name its line. ``by`` and ``study`` columns are read as text (an id
+    such as ``007`` stays ``007``). Raises :class:`InputError` naming the file and column."""
+    import pandas as pd
+
+    file = str(path)
+    if not Path(path).is_file():
+        raise InputError(f"{file}: no such file")
+    text_columns = {name: str for name in [*by, study] if name is not None}
+    try:
+        frame = pd.read_csv(path, dtype=text_columns, keep_default_na=False,
+                            na_values={events: [""], total: [""]}, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise InputError(f"{file}: cannot be read as a UTF-8 CSV table "
+                         f"({err.__class__.__name__})") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    for option, name in [("--events", events), ("--total", total), ("--study", study)] + [
+            ("--by", b) for b in by]:
+        if name is not None and name not in frame.columns:
+            raise InputError(f"{file}:1: {option} column {name!r} not found "
+                             f"(columns: {', '.join(frame.columns)})")
+    if frame.empty:
+        raise InputError(f"{file}: no data rows under the header")
+    frame.index = pd.RangeIndex(2, len(frame) + 2, name="line")
+    return frame

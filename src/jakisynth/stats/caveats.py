@@ -34,6 +34,8 @@ CODES = {
     "glmm_gradient_not_zero": "the GLMM estimate may not be the maximum (gradient)",
     "bayes_prior_dominates": "one end of the posterior comes from the prior, not from the data",
     "subgroup_single_study": "a subgroup with one study is that study's own estimate",
+    "not_estimable": "the model cannot be fitted to this group (pool_many: e.g. a GLMM with 0 "
+                     "events in every study); its numbers are missing",
 }
 
 

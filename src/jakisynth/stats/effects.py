@@ -48,6 +48,11 @@ def check_counts(events, totals, *, events_name: str = "events", totals_name: st
         raise InputError(f"{events_name} and {totals_name} differ in length ({ev.size} and {tot.size})")
     if ev.size == 0:
         raise InputError(f"{events_name}: no studies given")
+    if ev.size <= 64:  # the common case, fastest on Python ints; the checks below name the problem
+        if all(0 <= a <= b and b > 0 for a, b in zip(ev.tolist(), tot.tolist())):
+            return ev, tot
+    elif (ev >= 0).all() and (ev <= tot).all() and (tot > 0).all():
+        return ev, tot
     for name, arr in ((events_name, ev), (totals_name, tot)):
         bad = np.flatnonzero(arr < 0)
         if bad.size:

@@ -28,15 +28,18 @@ from .caveats import Caveat
 from .results import Heterogeneity, ModelFit, ModelScale
 from .tau2 import CANCELLATION, estimate_tau2, generalised_q, tau2_qprofile_ci, weight_spread
 
+HK_NARROWER = Caveat("hk_narrower", "Hartung-Knapp: the scaling factor is below 1, so the CI is "
+                     "narrower than the Wald CI would be with the t quantile; metafor's test = "
+                     "'adhoc' (Knapp & Hartung 2003) would not narrow it")
 
 
 def pool_inverse_variance(yi, vi, *, tau2: str = "REML", ci: str = "z", level: float = 0.95,
-                          pi_df: str = "metafor") -> ModelFit:
+                          pi_df: str = "metafor", tau2_ci: bool = True) -> ModelFit:
     """Common- and random-effects pooling of ``yi`` with sampling variances ``vi``.
 
     Equivalent R: ``metafor::rma.uni(yi, vi, method = tau2, test = c(z = "z", hk = "knha")[ci],
     level = 100 * level)`` with ``predict()`` for the prediction interval and ``confint()`` for
-    the Q-profile CI of τ².
+    the Q-profile CI of τ² (skipped, ``None``, when ``tau2_ci`` is False).
     """
     if ci not in CI_METHODS:
         raise InputError(f"ci: expected 'z' or 'hk'; got {ci!r}")
@@ -58,14 +61,12 @@ def pool_inverse_variance(yi, vi, *, tau2: str = "REML", ci: str = "z", level: f
 
     common = _fit(yi, vi, 0.0, "z", level, pi_df)
     random = _fit(yi, vi, tau2_hat, ci, level, pi_df)
-    heterogeneity = heterogeneity_statistics(yi, vi, tau2_hat, level)
+    heterogeneity = heterogeneity_statistics(yi, vi, tau2_hat, level, tau2_ci=tau2_ci)
     w = 1.0 / (vi + tau2_hat)
     weights = tuple(float(x) for x in 100 * w / w.sum())
     caveats.extend(_caveats(k, tau2_hat, tau2, ci, pi_df))
     if ci == "hk" and random.se < 1.0 / np.sqrt(w.sum()):
-        caveats.append(Caveat("hk_narrower", "Hartung-Knapp: the scaling factor is below 1, so the CI is narrower than "
-                        "the Wald CI would be with the t quantile; metafor's test = 'adhoc' "
-                        "(Knapp & Hartung 2003) would not narrow it"))
+        caveats.append(HK_NARROWER)
     return ModelFit(k=k, random=random, common=common, heterogeneity=heterogeneity,
                     weights=weights, tau2_method=tau2, ci_method=ci, level=level,
                     converged=estimate.converged, caveats=tuple(caveats))
@@ -103,7 +104,6 @@ def heterogeneity_statistics(yi, vi, tau2_hat: float, level: float,
     yi = np.asarray(yi, dtype=float)
     vi = np.asarray(vi, dtype=float)
     k = yi.size
-    w = 1.0 / vi
     q = generalised_q(yi, vi, 0.0)
     df = k - 1
     q_p = float(special.chdtrc(df, q)) if df > 0 else None  # df = 0: no test (meta: NA)

@@ -11,10 +11,12 @@ of the seed analysis plan where that plan says so.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Sequence
 
-from .effects import (METAFOR_MEASURE, back_transform, check_counts, check_level, effect_sizes,
-                      study_intervals)
+from .effects import (METAFOR_MEASURE, StudyProportions, back_transform, check_counts,
+                      check_level, effect_sizes, study_intervals)
+from .lean import SMALL_K, lean_inverse
 from ..errors import InputError
 from .caveats import Caveat, emit
 from .options import CI_METHODS, METHODS, TAU2_METHODS, TRANSFORMS, check_choice, resolve
@@ -32,7 +34,8 @@ def pool_proportions(events: Sequence[int], totals: Sequence[int], *,
                      transform: str | None = None, tau2: str | None = None,
                      ci: str | None = None, level: float = 0.95, study_ci: str = "exact",
                      pi_df: str | None = None, n_agq: int | None = None,
-                     tau_prior: str | None = None, mu_prior: str | None = None) -> PooledProportion:
+                     tau_prior: str | None = None, mu_prior: str | None = None,
+                     tau2_ci: bool = True) -> PooledProportion:
     """Pool proportions ``events/totals`` with a random-effects model.
 
     ``method="inverse"``: inverse-variance pooling of ``transform``-ed proportions (default
@@ -63,7 +66,9 @@ def pool_proportions(events: Sequence[int], totals: Sequence[int], *,
     prior = c(prior(normal(0, 10), class = Intercept), prior(normal(0, 0.5), class = sd)))``.
 
     ``study_ci`` is the per-study interval: "exact" (Clopper-Pearson, R ``binom.test``) or
-    "wilson" (R ``prop.test(correct = FALSE)``). Options are checked by
+    "wilson" (R ``prop.test(correct = FALSE)``), or None for none. ``tau2_ci=False`` skips the
+    Q-profile CI of τ². Both off give the lean fit (the same numbers, for simulations and many
+    fits; :mod:`jakisynth.stats.lean`). Options are checked by
     :func:`jakisynth.stats.options.resolve`.
 
     Returns a :class:`~jakisynth.stats.results.PooledProportion`; each of its caveats is also
@@ -72,23 +77,24 @@ def pool_proportions(events: Sequence[int], totals: Sequence[int], *,
     """
     result = fit_proportions(events, totals, studies=studies, method=method, transform=transform,
                              tau2=tau2, ci=ci, level=level, study_ci=study_ci, pi_df=pi_df,
-                             n_agq=n_agq, tau_prior=tau_prior, mu_prior=mu_prior)
+                             n_agq=n_agq, tau_prior=tau_prior, mu_prior=mu_prior, tau2_ci=tau2_ci)
     emit(result.caveats)
     return result
 
 
 def fit_proportions(events, totals, *, studies=None, method="inverse", transform=None,
                     tau2=None, ci=None, level=0.95, study_ci="exact", pi_df=None,
-                    n_agq=None, tau_prior=None, mu_prior=None) -> PooledProportion:
+                    n_agq=None, tau_prior=None, mu_prior=None, tau2_ci=True) -> PooledProportion:
     """:func:`pool_proportions` without raising the caveats as Python warnings (for callers
     that collect them, such as the sensitivity analyses and the plan runner)."""
     options = resolve(method, transform=transform, tau2=tau2, ci=ci, pi_df=pi_df, n_agq=n_agq,
                       tau_prior=tau_prior, mu_prior=mu_prior)
-    check_choice("study_ci", study_ci)
+    if study_ci is not None:
+        check_choice("study_ci", study_ci)
     x, n = check_counts(events, totals, totals_name="totals")
     labels = _study_labels(studies, len(x))
     level = check_level(level)
-    observed = study_intervals(x, n, ci=study_ci, level=level)
+    observed = _observed(x, n, study_ci, level)
     if method == "glmm":
         return _pool_glmm(x, n, labels, observed, options["ci"], level, options["n_agq"])
     if method == "bayes":
@@ -97,21 +103,37 @@ def fit_proportions(events, totals, *, studies=None, method="inverse", transform
         return pool_bayes(x, n, observed, _study_rows(labels, observed, None), level=level,
                           tau_prior=options["tau_prior"], mu_prior=options["mu_prior"])
     return _pool_inverse(x, n, labels, observed, options["transform"], options["tau2"],
-                         options["ci"], level, options["pi_df"])
+                         options["ci"], level, options["pi_df"], tau2_ci)
+
+
+def _observed(x, n, study_ci, level) -> StudyProportions:
+    """Per-study proportions with their CIs, or without (``study_ci=None``, the lean fit)."""
+    if study_ci is None:
+        return StudyProportions(x, n, None, None, None, None, level)  # proportions: _study_rows
+    return study_intervals(x, n, ci=study_ci, level=level)
+
+
+@lru_cache(maxsize=64)
+def _default_labels(k: int) -> tuple[str, ...]:
+    return tuple(f"Study {i + 1}" for i in range(k))
 
 
 def _study_labels(studies, k: int) -> list[str]:
     if studies is None:
-        return [f"Study {i + 1}" for i in range(k)]
+        return list(_default_labels(k))
     labels = [str(s) for s in studies]
     if len(labels) != k:
         raise InputError(f"studies: {len(labels)} labels for {k} studies")
     return labels
 
 
-def _pool_inverse(x, n, labels, observed, transform, tau2, ci, level, pi_df) -> PooledProportion:
+def _pool_inverse(x, n, labels, observed, transform, tau2, ci, level, pi_df,
+                  tau2_ci) -> PooledProportion:
+    if observed.ci is None and not tau2_ci and len(x) <= SMALL_K:
+        return _pool_lean(x, n, labels, observed, transform, tau2, ci, level, pi_df)
     effects = effect_sizes(x, n, transform)
-    fit = pool_inverse_variance(effects.yi, effects.vi, tau2=tau2, ci=ci, level=level, pi_df=pi_df)
+    fit = pool_inverse_variance(effects.yi, effects.vi, tau2=tau2, ci=ci, level=level, pi_df=pi_df,
+                                tau2_ci=tau2_ci)
 
     def back(value):
         return None if value is None else back_transform(value, transform, n)
@@ -136,13 +158,39 @@ def _pool_inverse(x, n, labels, observed, transform, tau2, ci, level, pi_df) -> 
         converged=fit.converged, caveats=tuple(caveats), pi_df=pi_df)
 
 
+def _pool_lean(x, n, labels, observed, transform, tau2, ci, level, pi_df) -> PooledProportion:
+    """The lean fit (no per-study CIs, no τ² CI) for small k: :func:`.lean.lean_inverse`."""
+    if pi_df != "metafor":
+        return _pool_inverse(x, n, labels, _observed(x, n, "exact", level), transform, tau2,
+                             ci, level, pi_df, False)
+    r, c, heterogeneity, weights, converged, caveats, back = lean_inverse(
+        x, n, transform, tau2, ci, level)
+    if transform == "ft":
+        caveats.append(FT_CAVEAT)
+    values = back([r.estimate, r.ci_lower, r.ci_upper, c.estimate, c.ci_lower, c.ci_upper])
+    pi = (None, None) if r.pi_lower is None else tuple(back([r.pi_lower, r.pi_upper]))  # k = 1
+    common = {"estimate": values[3], "ci_lower": values[4], "ci_upper": values[5],
+              "transformed": c.to_dict()}
+    return PooledProportion(
+        k=len(labels), estimate=values[0], ci_lower=values[1], ci_upper=values[2],
+        pi_lower=pi[0], pi_upper=pi[1], heterogeneity=heterogeneity, transformed=r,
+        studies=_study_rows(labels, observed, weights), method="inverse", transform=transform,
+        tau2_method=tau2, ci_method=ci, level=level, study_ci=None, common=common,
+        converged=converged, caveats=tuple(caveats), pi_df=pi_df)
+
+
 def _study_rows(labels, observed, weights) -> tuple[StudyProportion, ...]:
-    return tuple(
-        StudyProportion(study=labels[i], events=int(observed.events[i]),
-                        total=int(observed.totals[i]), proportion=float(observed.proportion[i]),
-                        ci_lower=float(observed.ci_lower[i]), ci_upper=float(observed.ci_upper[i]),
-                        weight=None if weights is None else float(weights[i]))
-        for i in range(len(labels)))
+    events, totals = observed.events.tolist(), observed.totals.tolist()
+    if observed.proportion is None:  # the lean fit: x/n on ints is correctly rounded, as numpy's
+        proportion = [a / b for a, b in zip(events, totals)]
+    else:
+        proportion = observed.proportion.tolist()
+    none = [None] * len(labels)
+    lower = none if observed.ci_lower is None else observed.ci_lower.tolist()
+    upper = none if observed.ci_upper is None else observed.ci_upper.tolist()
+    weights = none if weights is None else weights
+    make = StudyProportion.from_values
+    return tuple(map(make, labels, events, totals, proportion, lower, upper, weights))
 
 
 def _pool_glmm(x, n, labels, observed, ci, level, n_agq) -> PooledProportion:

@@ -40,7 +40,9 @@ class ModelScale:
     pi_upper: float | None
 
     def to_dict(self) -> dict:
-        return {k: json_float(v) for k, v in asdict(self).items()}
+        return {"estimate": json_float(self.estimate), "se": json_float(self.se),
+                "ci_lower": json_float(self.ci_lower), "ci_upper": json_float(self.ci_upper),
+                "pi_lower": json_float(self.pi_lower), "pi_upper": json_float(self.pi_upper)}
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,15 @@ class StudyProportion:
     ci_lower: float
     ci_upper: float
     weight: float | None  # percent; None for the GLMM (no inverse-variance weights)
+
+    @classmethod
+    def from_values(cls, study, events, total, proportion, ci_lower, ci_upper, weight):
+        """The same object as ``cls(...)`` built without the frozen ``__init__``'s per-field
+        ``object.__setattr__`` (a fit makes one per study; this is the lean fit's hot path)."""
+        obj = object.__new__(cls)
+        obj.__dict__.update(study=study, events=events, total=total, proportion=proportion,
+                            ci_lower=ci_lower, ci_upper=ci_upper, weight=weight)
+        return obj
 
     def to_dict(self) -> dict:
         return {"study": self.study, "events": int(self.events), "total": int(self.total),
