@@ -12,7 +12,7 @@ import pytest
 from tolerances import ABSOLUTE_FLOOR, I2_ABSOLUTE_FLOOR, TOLERANCES, close
 
 ROOT = Path(__file__).resolve().parent.parent
-REF = json.loads((Path(__file__).parent / "data/reference/seed_refs.json").read_text())
+REF = json.loads((Path(__file__).parent / "data/reference/seed_refs.json").read_text())["analyses"]
 RESULTS = {a["id"]: a for a in json.loads((ROOT / "outputs/results.json").read_text())["analyses"]}
 
 

@@ -25,6 +25,13 @@ TAU2 = {"REML": "restricted maximum likelihood (REML)", "DL": "DerSimonian-Laird
 
 def model_text(result) -> str:
     """One sentence describing the model that was fitted, read from the result (no statistics)."""
+    if result.method == "bayes":
+        return ("Bayesian binomial-normal random-effects model (events ~ binomial, logit of each "
+                f"series' proportion ~ normal(mu, tau²); tau ~ {result.tau_prior}, "
+                f"mu ~ {result.mu_prior} on the logit scale), the posterior computed by "
+                "deterministic quadrature (no MCMC); posterior median with equal-tailed "
+                f"{fmt.level_percent(result.level)} credible interval and the predictive interval "
+                "of a new series; no continuity correction")
     if result.method == "glmm":
         nodes = f"{result.n_agq} node{'s' if result.n_agq != 1 else ''}"
         return ("random-intercept logistic model (GLMM) fitted by maximum likelihood, the random "

@@ -57,10 +57,9 @@ def pooled_analyses_table(results: PlanResults):
     rows = []
     for a in results.analyses:
         d = a.result.to_dict()
-        m = a.spec.model
         rows.append({
             "analysis": a.spec.id, "role": a.spec.role, "label": a.spec.label, "unit": a.spec.unit,
-            "method": m["method"], "transform": "logit" if m["method"] == "glmm" else m["transform"],
+            "method": d["method"], "transform": d["transform"],  # what was fitted
             "tau2_method": d["tau2_method"], "ci_method": d["ci_method"], "k": d["k"],
             "events": sum(r.events for r in a.rows), "total": sum(r.total for r in a.rows),
             "estimate": d["estimate"], "ci_lower": d["ci_lower"], "ci_upper": d["ci_upper"],
