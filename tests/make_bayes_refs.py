@@ -18,6 +18,8 @@ from bayes_bruteforce import brute_force  # noqa: E402
 
 CASES = {
     "seeds": ([47, 3, 8], [53, 3, 8], "halfnormal(0.5)", "normal(0, 10)"),
+    # the seed plan's primary analysis (direct evidence: Liu 47/53, Wang 3/3)
+    "direct_seeds": ([3, 47], [3, 53], "halfnormal(0.5)", "normal(0, 10)"),
     "seeds_halfnormal1": ([47, 3, 8], [53, 3, 8], "halfnormal(1)", "normal(0, 10)"),
     "seeds_uniform": ([47, 3, 8], [53, 3, 8], "uniform(0, 2)", "normal(0, 1.5)"),
     "k1_all_events": ([3], [3], "halfnormal(0.5)", "normal(0, 10)"),

@@ -32,9 +32,10 @@ def test_specs_are_data_only_and_pickle(seed_specs):
     # one forest plot per analysis and subgroup variable, the cumulative plot, one matrix per
     # series with patient rows (the seed plan: 8 analyses, 1 subgroup variable, Beckett's rows)
     assert sorted(seed_specs) == sorted(
-        ["cumulative", "forest_cotherapy_attribution", "forest_freeman_tukey_dl", "forest_glmm",
-         "forest_hartung_knapp", "forest_primary", "forest_strata", "forest_subgroups_scenario",
-         "forest_with_indirect", "forest_with_indirect_continuation",
+        ["cumulative", "forest_bayes_halfcauchy", "forest_bayes_halfnormal_1",
+         "forest_cotherapy_attribution", "forest_freeman_tukey_dl", "forest_glmm",
+         "forest_hartung_knapp", "forest_primary", "forest_reml_wald", "forest_strata",
+         "forest_subgroups_scenario", "forest_with_indirect", "forest_with_indirect_continuation",
          "prior_therapy_beckett2024"])
     for spec in seed_specs.values():
         assert spec.kind in ("forest", "cumulative", "prior_therapy")
@@ -102,11 +103,12 @@ def test_cumulative_draws_the_prediction_intervals_its_note_promises(seed_specs)
 
     spec = seed_specs["cumulative"]
     rows = spec.inputs["rows"]
-    assert rows[0]["k"] == 1 and rows[0]["pi_lower"] is None  # k = 1: no PI
+    # the seed primary is Bayesian: every step, k = 1 included, has a predictive interval
     with_pi = [r for r in rows if r["pi_lower"] is not None]
+    assert len(with_pi) == len(rows)
     fig = draw(spec)
     bars = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
-    assert len(bars) == len(with_pi) == len(rows) - 1  # every step but the first (k = 1)
+    assert len(bars) == len(with_pi)
     for bar, r in zip(bars, with_pi):
         assert bar.get_x() == pytest.approx(100 * r["pi_lower"])
         assert bar.get_x() + bar.get_width() == pytest.approx(100 * r["pi_upper"])

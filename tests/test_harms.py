@@ -60,6 +60,9 @@ def test_two_direct_series_are_pooled_like_metafor(tmp_path):
     shutil.copytree(ROOT / "evidence", evidence)
     plan = evidence / "analysis.yaml"
     text = plan.read_text().replace("judgement: indirect", "judgement: direct")
+    # harms are pooled with the primary model: metafor's REML here, to compare with rma()
+    text = text.replace('  model: {method: bayes, tau_prior: "halfnormal(0.5)", mu_prior: "normal(0, 10)"}\n',
+                        '  model: {method: inverse, transform: logit, tau2: REML, ci: z}\n', 1)
     text = text.replace('      wang2023: "refractory to prior immunosuppression"\n',
                         '      wang2023: "refractory to prior immunosuppression"\n'
                         '      beckett2024: "refractory to prior immunosuppression"\n', 1)

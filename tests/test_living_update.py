@@ -55,8 +55,9 @@ def test_add_then_remove_a_series(tmp_path):
     entry = changelog.split("## Evidence version")[1]
     assert "Series added: smith2025." in entry
     # the primary pools direct evidence only (Liu, Wang); smith2025 is not judged: direct
-    assert "This version adds smith2025. The primary analysis moved from 88.6%" in entry
-    assert "k = 2) to 77.4%" in entry
+    # (the primary is Bayesian: credible intervals)
+    assert ("This version adds smith2025. The primary analysis moved from 90.2% (95% CrI 75.0% to "
+            "97.4%, k = 2) to 80.8% (95% CrI 57.1% to 93.1%, k = 3)") in entry
     assert "crossed the decision threshold" in entry
     # every table and figure that shows pooled results changed
     for name in ("tables/pooled_analyses.csv", "tables/study_characteristics.csv",

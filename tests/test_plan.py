@@ -33,7 +33,8 @@ def problems_for(evidence, old, new):
 def test_the_seed_plan_is_valid():
     studies = load_evidence(EVIDENCE)
     plan = load_plan(EVIDENCE, studies)
-    assert plan.primary.id == "primary" and plan.primary.model["tau2"] == "REML"
+    assert plan.primary.id == "primary" and plan.primary.model["method"] == "bayes"
+    assert plan.analyses[1].id == "reml_wald" and plan.analyses[1].model["tau2"] == "REML"
     # the primary pools direct evidence only: Beckett (idiopathic myositis) is indirect
     choices = {c.study: (c.outcome, c.scope) for c in plan.primary.series}
     assert choices == {"liu2024": ("remission", "all"), "wang2023": ("response", "all")}
@@ -55,8 +56,8 @@ def test_the_seed_plan_is_valid():
 @pytest.mark.parametrize("old,new,expected", [
     ("    outcome: cutaneous_improvement_on_upadacitinib", "    outcome: skin_response",
      "series[0].outcome: beckett2024 has no outcome 'skin_response'"),
-    ("  model: {method: inverse, transform: logit, tau2: REML, ci: z}\n  reason",
-     "  model: {method: inverse, transform: logit, tau2: RMEL, ci: z}\n  reason",
+    ('  model: {method: bayes, tau_prior: "halfnormal(0.5)", mu_prior: "normal(0, 10)"}\n',
+     '  model: {method: bayes, tau2: RMEL}\n',
      "primary.model.tau2: the text 'RMEL' is not one of"),
     ("leave_one_out: true", "leave_one_out: true\nleave_one_uot: true",
      "leave_one_uot: unknown field"),
@@ -164,16 +165,16 @@ def test_a_bayesian_analysis_is_loaded_with_its_defaults_and_run(evidence):
 
 @pytest.mark.parametrize("model,expected", [
     ('{method: bayes, tau_prior: "halfnormal(-1)"}',
-     "sensitivity[0].model.tau_prior: analysis 'glmm': expected 'halfnormal(s)' or 'halfcauchy(s)'"),
+     "sensitivity[3].model.tau_prior: analysis 'glmm': expected 'halfnormal(s)' or 'halfcauchy(s)'"),
     ('{method: bayes, mu_prior: "cauchy(0, 1)"}',
-     "sensitivity[0].model.mu_prior: analysis 'glmm': expected 'normal(m, s)'"),
+     "sensitivity[3].model.mu_prior: analysis 'glmm': expected 'normal(m, s)'"),
     ("{method: bayes, tau2: DL}",
-     "sensitivity[0].model.tau2: analysis 'glmm': method='bayes' does not use tau2"),
+     "sensitivity[3].model.tau2: analysis 'glmm': method='bayes' does not use tau2"),
     ("{method: bayes, transform: ft}",
-     "sensitivity[0].model.transform: analysis 'glmm': the Bayesian model is binomial-normal"),
+     "sensitivity[3].model.transform: analysis 'glmm': the Bayesian model is binomial-normal"),
     ('{method: inverse, tau_prior: "halfnormal(1)"}',
-     "sensitivity[0].model.tau_prior: analysis 'glmm': method='inverse' does not use tau_prior"),
-    ("{method: mcmc}", "sensitivity[0].model.method: the text 'mcmc' is not one of"),
+     "sensitivity[3].model.tau_prior: analysis 'glmm': method='inverse' does not use tau_prior"),
+    ("{method: mcmc}", "sensitivity[3].model.method: the text 'mcmc' is not one of"),
 ])
 def test_bad_bayesian_models_are_named(evidence, model, expected):
     """What `jakisynth validate` reports for the plan (the engine's own option checker)."""

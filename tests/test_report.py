@@ -40,7 +40,7 @@ def test_sections_numbers_warnings_and_provenance():
                     "Study characteristics", "Prior therapies", "Risk of bias",
                     "Consistency of the reported statistics", "Limitations"):
         assert f">{heading}</h2>" in REPORT, heading
-    assert "88.6%" in REPORT  # primary pooled estimate, direct evidence only (results.json)
+    assert "90.2%" in REPORT  # primary (Bayesian) pooled estimate, direct evidence only
     assert "47 / 53" in REPORT and "3 / 3" in REPORT
     assert "k = 2 &lt; 5" in REPORT
     assert 'rma(measure = &#34;PLO&#34;, xi = c(3, 47), ni = c(3, 53)' in REPORT
@@ -98,7 +98,7 @@ def test_report_opens_with_the_summary_of_findings():
     for text in ("Remission or response of the irAE", "Serious infections", "Deaths from infection",
                  "Discontinuation for adverse events", "very low", "not rated",
                  "The evidence is very uncertain about the effect of JAK inhibitors",
-                 "88.6% (77.4% to 94.6%)", "7.5% (2.1% to 18.2%)"):
+                 "90.2% (75.0% to 97.4%)", "7.5% (2.1% to 18.2%)"):
         assert text in table, text
     # the choice of direct evidence is explained, the constructs and harms are shown
     assert "The primary analysis pools direct evidence only" in html
@@ -146,9 +146,11 @@ def test_one_capitalisation_style_and_vocabulary_labels():
 def test_captions_say_what_is_drawn():
     glmm = REPORT.split('id="fig-glmm"')[1].split("</figure>")[0]
     assert "sized by study size (the GLMM has no study weights)" in glmm
-    primary = REPORT.split('id="fig-primary"')[1].split("</figure>")[0]
-    assert "sized by weight" in primary and "white: common effect" in primary
-    assert "red bar: prediction interval" in primary
+    reml = REPORT.split('id="fig-reml_wald"')[1].split("</figure>")[0]
+    assert "sized by weight" in reml and "white: common effect" in reml
+    assert "red bar: prediction interval" in reml
+    primary = REPORT.split('id="fig-primary"')[1].split("</figure>")[0]  # Bayesian: no weights
+    assert "sized by study size" in primary
 
 
 def test_consistency_verdicts_carry_their_reason():

@@ -11,7 +11,7 @@ import json
 import re
 from pathlib import Path
 
-from ..stats.format import ci_label
+from ..stats.format import ci_label, level_percent
 from ..stats.format import percent as _pct
 
 
@@ -56,19 +56,25 @@ def changed_fields(before, after, path: str = "") -> list[str]:
     return [] if before == after else [path or "(whole file)"]
 
 
+def _interval(result: dict) -> str:
+    """'95% CI', or '95% CrI' (credible interval) for a Bayesian result."""
+    level = result.get('level', 0.95)
+    return f"{level_percent(level)} CrI" if result.get('method') == 'bayes' else ci_label(level)
+
+
 def _analysis_lines(old_results: dict | None, new_results: dict, thresholds) -> tuple[list[str], list[str]]:
     old = {a["id"]: a for a in (old_results or {}).get("analyses", [])}
     lines, flags = [], []
     for a in new_results["analyses"]:
         r = a["result"]
         before = old.get(a["id"], {}).get("result")
-        now = (f"{_pct(r['estimate'])} ({ci_label(r.get('level', 0.95))} {_pct(r['ci_lower'])} to {_pct(r['ci_upper'])}; "
+        now = (f"{_pct(r['estimate'])} ({_interval(r)} {_pct(r['ci_lower'])} to {_pct(r['ci_upper'])}; "
                f"PI {_pct(r['pi_lower'])} to {_pct(r['pi_upper'])}; tau2 {r['tau2']:.4f}; "
                f"I2 {r['I2']:.1f}%; k = {r['k']})")
         if before is None:
             lines.append(f"- {a['label']} (`{a['id']}`): new, {now}")
             continue
-        was = (f"{_pct(before['estimate'])} ({ci_label(before.get('level', 0.95))} {_pct(before['ci_lower'])} to "
+        was = (f"{_pct(before['estimate'])} ({_interval(before)} {_pct(before['ci_lower'])} to "
                f"{_pct(before['ci_upper'])}; PI {_pct(before['pi_lower'])} to "
                f"{_pct(before['pi_upper'])}; tau2 {before['tau2']:.4f}; I2 {before['I2']:.1f}%; "
                f"k = {before['k']})")
@@ -100,13 +106,13 @@ def _summary(old_results, new_results, added, removed, changed, flags) -> str:
     if changed:
         what.append(f"changes {', '.join(changed)}")
     head = f"This version {' and '.join(what)}." if what else "This version changes no extraction."
-    now = f"{_pct(r['estimate'])} ({ci_label(r.get('level', 0.95))} {_pct(r['ci_lower'])} to {_pct(r['ci_upper'])}, k = {r['k']})"
+    now = f"{_pct(r['estimate'])} ({_interval(r)} {_pct(r['ci_lower'])} to {_pct(r['ci_upper'])}, k = {r['k']})"
     before = old.get(new_primary["id"])
     if before is None:
         moved = f"The primary analysis gives {now}."
     else:
         moved = (f"The primary analysis moved from {_pct(before['estimate'])} "
-                 f"({ci_label(before.get('level', 0.95))} "
+                 f"({_interval(before)} "
                  f"{_pct(before['ci_lower'])} to {_pct(before['ci_upper'])}, k = {before['k']}) to {now}.")
     if old_results is None:
         matters = ""
