@@ -3,9 +3,9 @@
 import pytest
 
 from jakisynth import pool_proportions
+from jakisynth.evidence.plan import AnalysisPlan, AnalysisSpec, SeriesChoice, SubgroupSpec
 from jakisynth.evidence.series import Series
 from jakisynth.synthesis.analysis import pooled_rows, row_order, run_plan
-from jakisynth.evidence.plan import AnalysisPlan, AnalysisSpec, SeriesChoice, SubgroupSpec
 
 
 def study(author, year, date, drug, results, strata=()):

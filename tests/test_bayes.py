@@ -5,9 +5,9 @@ determinism and API.
 Reference values: tests/data/bayes_bruteforce.json, made by tests/make_bayes_refs.py.
 """
 
-import re
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 
 from jakisynth import pool_proportions
-from jakisynth.stats.bayes import _Likelihood
 from jakisynth.errors import InputError
+from jakisynth.stats.bayes import _Likelihood
 from jakisynth.stats.priors import parse_mu_prior, parse_tau_prior
+
 from tolerances import TOLERANCES
 
 sys.path.insert(0, str(Path(__file__).parent))

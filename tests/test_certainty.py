@@ -8,14 +8,23 @@ from pathlib import Path
 
 import pytest
 
-from jakisynth.synthesis.analysis import run_plan
-from jakisynth.synthesis.certainty import (SOF_COLUMNS, OutcomeEvidence, SeriesEvidence, certainty_level,
-                                 rate_domains, rate_imprecision, rate_inconsistency,
-                                 rate_indirectness, rate_publication_bias, rate_risk_of_bias,
-                                 statement, summary_of_findings)
 from jakisynth.evidence.plan import Override, PlanOutcome, load_plan
 from jakisynth.evidence.validate import load_evidence
-from tolerances import TOLERANCES, close
+from jakisynth.synthesis.analysis import run_plan
+from jakisynth.synthesis.certainty import (
+    SOF_COLUMNS,
+    OutcomeEvidence,
+    SeriesEvidence,
+    certainty_level,
+    rate_domains,
+    rate_imprecision,
+    rate_inconsistency,
+    rate_indirectness,
+    rate_publication_bias,
+    rate_risk_of_bias,
+    statement,
+    summary_of_findings,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 REF = json.loads((Path(__file__).parent / "data" / "harms_reference.json").read_text())

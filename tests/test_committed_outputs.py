@@ -37,11 +37,11 @@ def test_a_committed_figure_redrawn_from_scratch_is_byte_identical():
     """The run reuses figures whose inputs are unchanged; this redraws one without the cache."""
     import json
 
-    from jakisynth.synthesis.analysis import run_plan
-    from jakisynth.report.figures import draw, figure_specs
     from jakisynth.evidence.plan import load_plan
-    from jakisynth.report.plotting import figure_bytes
     from jakisynth.evidence.validate import load_evidence
+    from jakisynth.report.figures import draw, figure_specs
+    from jakisynth.report.plotting import figure_bytes
+    from jakisynth.synthesis.analysis import run_plan
 
     loaded = load_evidence(ROOT / "evidence")
     studies = {sid: item.data for sid, item in loaded.items()}

@@ -41,7 +41,7 @@ def test_one_number_and_one_quote(tmp_path):
     result = CliRunner().invoke(main, ["compare", str(SEED), str(other), "--csv", str(out)])
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if line]
-    assert "population.n.value: 3 | 4" in lines and any(l.startswith("design.setting.quote: ") for l in lines)
+    assert "population.n.value: 3 | 4" in lines and any(line.startswith("design.setting.quote: ") for line in lines)
     rows = list(csv.reader(out.open()))
     assert rows[0] == ["path", str(SEED), str(other), "agreed", "note"]
     assert rows[2][:3] == ["population.n.value", "3", "4"]

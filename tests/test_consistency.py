@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from jakisynth.synthesis.consistency import check_study
 from jakisynth.evidence.yamlio import load_yaml_text
+from jakisynth.synthesis.consistency import check_study
 
 HEAD = """
 study_id: test2099

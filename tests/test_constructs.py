@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from jakisynth.synthesis.constructs import constructs_table, directness_table
 from jakisynth.evidence.plan import load_plan
 from jakisynth.evidence.validate import load_evidence
+from jakisynth.synthesis.constructs import constructs_table, directness_table
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -5,6 +5,7 @@ import pytest
 
 from jakisynth.errors import InputError
 from jakisynth.stats.effects import back_transform, escalc
+
 from reference_cases import REFERENCE, TRANSFORM
 
 # one fit per (data set, measure) carries escalc's yi and vi

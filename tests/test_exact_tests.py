@@ -5,8 +5,13 @@ import pytest
 from scipy import stats
 
 from jakisynth.errors import InputError
-from jakisynth.stats.exact_tests import (_compositions, fisher_exact, signed_rank_variants,
-                                         table_variants, wald_p_from_ci)
+from jakisynth.stats.exact_tests import (
+    _compositions,
+    fisher_exact,
+    signed_rank_variants,
+    table_variants,
+    wald_p_from_ci,
+)
 
 
 def test_fisher_known_answers():

@@ -7,13 +7,14 @@ Made by tests/data/reference/make_extra_refs.R (`Rscript make_extra_refs.R extra
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from jakisynth.stats.exact_tests import fisher_exact as fisher_rxc, rank_sum_variants, signed_rank_variants
-from jakisynth.stats.quantiles import quantile
+from jakisynth.stats.exact_tests import fisher_exact as fisher_rxc
+from jakisynth.stats.exact_tests import rank_sum_variants, signed_rank_variants
 from jakisynth.stats.glmm import fit_glmm_logit
+from jakisynth.stats.quantiles import quantile
 from jakisynth.stats.sensitivity import cumulative, leave_one_out
+
 from tolerances import TOLERANCES, close
 
 REF = json.loads((Path(__file__).parent / "data/reference/extra_refs.json").read_text())

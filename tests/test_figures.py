@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from jakisynth.report import figures
-from jakisynth.report.figures import FigureSpec, figure_specs, group_label, subgroup_title
+from jakisynth.report.figures import figure_specs, group_label, subgroup_title
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "src" / "jakisynth" / "report"

@@ -12,7 +12,6 @@ import pytest
 
 from jakisynth.report.forest import forest_plot
 from jakisynth.report.forest_rows import block_rows
-
 from test_plotting import make_result, strings, texts
 
 EDGE = [  # 3/3 and 8/8 at 100 %, 0/5 at 0 %

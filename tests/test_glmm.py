@@ -21,6 +21,7 @@ from scipy import special
 from jakisynth import pool_proportions
 from jakisynth.errors import InputError
 from jakisynth.stats.glmm import GlmmFit, fit_glmm_logit
+
 from tolerances import TOLERANCES, close
 
 DATA = json.loads((Path(__file__).parent / "data/metafor_glmm.json").read_text())

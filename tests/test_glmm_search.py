@@ -23,6 +23,7 @@ from jakisynth import pool_proportions
 from jakisynth.errors import InputError
 from jakisynth.stats.glmm import _Agq, fit_glmm_logit
 from jakisynth.stats.glmm_search import exact_per_study
+
 from tolerances import TOLERANCES, close
 
 HERE = Path(__file__).parent / "data/reference"

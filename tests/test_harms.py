@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from jakisynth.synthesis.analysis import row_order
-from jakisynth.synthesis.harms import NOT_EXTRACTED, NOT_REPORTED, harms_table, synthesise_harms
 from jakisynth.evidence.plan import load_plan
 from jakisynth.evidence.validate import load_evidence
+from jakisynth.synthesis.analysis import row_order
+from jakisynth.synthesis.harms import NOT_EXTRACTED, NOT_REPORTED, harms_table, synthesise_harms
+
 from tolerances import TOLERANCES, close
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,6 +14,7 @@ import pytest
 from jakisynth import pool_proportions
 from jakisynth.stats.lean import SMALL_K
 from jakisynth.stats.proportions import fit_proportions
+
 from tolerances import TOLERANCES, close
 
 REFERENCE = json.loads((Path(__file__).parent / "data/reference/metafor_proportions.json").read_text())

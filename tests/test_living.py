@@ -8,7 +8,12 @@ from click.testing import CliRunner
 
 from jakisynth.cli import main
 from jakisynth.evidence.template import new_extraction
-from jakisynth.synthesis.living import CHANGELOG_HEADER, changed_fields, changelog_entry, changelog_text
+from jakisynth.synthesis.living import (
+    CHANGELOG_HEADER,
+    changed_fields,
+    changelog_entry,
+    changelog_text,
+)
 
 
 def _results(estimate, lower, upper, k=3):

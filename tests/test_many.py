@@ -17,8 +17,10 @@ from hypothesis import strategies as st
 
 from jakisynth import pool_many
 from jakisynth.errors import InputError
-from jakisynth.stats import many_tau2, tau2 as tau2_module
+from jakisynth.stats import many_tau2
+from jakisynth.stats import tau2 as tau2_module
 from jakisynth.stats.proportions import fit_proportions
+
 from tolerances import I2_ABSOLUTE_FLOOR, TOLERANCES, close
 
 TOL = TOLERANCES["pool_many"]

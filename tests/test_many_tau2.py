@@ -14,9 +14,10 @@ import pandas as pd
 from scipy import optimize
 
 from jakisynth import pool_many
-from jakisynth.stats.proportions import fit_proportions
 from jakisynth.stats.effects import effect_sizes
 from jakisynth.stats.many_tau2 import Segments, log_likelihood
+from jakisynth.stats.proportions import fit_proportions
+
 from tolerances import TOLERANCES, close
 
 REF = json.loads((Path(__file__).parent / "data/reference/bimodal_refs.json").read_text())

@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 
 from jakisynth.errors import OutputError
-
 from jakisynth.report.files import sha256
 from jakisynth.report.outputs import OutputSet, frame_to_csv, frame_to_markdown, write_outputs
 

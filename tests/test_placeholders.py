@@ -32,15 +32,15 @@ def test_a_template_with_only_its_numbers_is_refused_field_by_field(tmp_path):
     path = numbers_only(tmp_path)
     result = CliRunner().invoke(main, ["validate", str(path)])
     assert result.exit_code == 1
-    lines = [l for l in result.output.splitlines() if "template placeholder" in l]
-    fields = {l.split(": ")[1] for l in lines}
+    lines = [line for line in result.output.splitlines() if "template placeholder" in line]
+    fields = {line.split(": ")[1] for line in lines}
     for field in ("citation.title", "citation.journal", "citation.authors[0]", "citation.doi",
                   "design.setting.quote", "population.n.quote", "outcomes[0].results[0].quote",
                   "risk_of_bias.items[0].reason", "risk_of_bias.overall.reason", "notes"):
         assert field in fields, field
     remaining = re.findall(r"<[^<>\n]+>", path.read_text().split("schema_version")[1])
     assert len(lines) >= len(remaining) - 2  # every placeholder line but the commented ones
-    assert all(l.startswith(f"{path}:") for l in lines)
+    assert all(line.startswith(f"{path}:") for line in lines)
 
 
 def test_placeholder_detection():

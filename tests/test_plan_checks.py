@@ -59,8 +59,9 @@ def test_one_vocabulary_for_plan_values_and_defaults():
     assert subgroup_id("condition", "immune-related adverse event") is None
     assert subgroup_id("scenario", "mixed (life-threatening, steroid-resistant, taper failure)") == "mixed"
     assert subgroup_id("scenario", "refractory to prior immunosuppression") == "refractory"
-    from jakisynth.synthesis.analysis import subgroup_labels
     from types import SimpleNamespace
+
+    from jakisynth.synthesis.analysis import subgroup_labels
 
     rows = [SimpleNamespace(study=s, drug="tofacitinib") for s in ("a2024", "b2024", "c2024")]
     studies = {"a2024": {}, "b2024": {}, "c2024": {"population": {"conditions": [{"term": "ir_colitis"}]}}}
@@ -143,5 +144,5 @@ def test_without_a_plan_every_overlapping_pair_is_a_problem(evidence):
     (evidence / "analysis.yaml").unlink()
     result = CliRunner().invoke(main, ["validate", str(evidence)])
     assert result.exit_code == 1
-    lines = [l for l in result.output.splitlines() if "may report the same patients" in l]
+    lines = [line for line in result.output.splitlines() if "may report the same patients" in line]
     assert len(lines) == 1 and "analysis.yaml: overlaps: liu2024 and liu2025" in lines[0]

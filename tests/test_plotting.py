@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from jakisynth.errors import InputError
-from jakisynth.report.plotting import (forest_plot, prior_therapy_matrix_plot, save_figure)
+from jakisynth.report.plotting import forest_plot, prior_therapy_matrix_plot, save_figure
 
 # Three studies with hand-set numbers (the plot must print exactly these, formatted).
 STUDIES3 = [

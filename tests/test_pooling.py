@@ -4,6 +4,7 @@ import pytest
 
 from jakisynth.errors import InputError
 from jakisynth.stats.pooling import pool_inverse_variance
+
 from reference_cases import CASES, CI, IDS
 from tolerances import ABSOLUTE_FLOOR, I2_ABSOLUTE_FLOOR, TOLERANCES, close
 

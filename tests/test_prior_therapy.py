@@ -1,7 +1,11 @@
 """Prior-therapy tables: counts from patient rows or reported aggregates; '-' vs 'not reported'."""
 
-from jakisynth.synthesis.prior_therapy import (agents_per_patient, patient_therapy_matrix,
-                                     prior_therapy_long, prior_therapy_table)
+from jakisynth.synthesis.prior_therapy import (
+    agents_per_patient,
+    patient_therapy_matrix,
+    prior_therapy_long,
+    prior_therapy_table,
+)
 
 
 def series(author, year, **extra):
@@ -77,9 +81,10 @@ def test_two_therapy_columns_give_failed_and_received_counts():
 
 
 def test_validate_accepts_the_aggregate_that_the_rows_give():
+    import yaml
+
     from jakisynth.evidence.validate import cross_field_problems
     from jakisynth.evidence.yamlio import load_yaml_text
-    import yaml
 
     data = dict(TWO_COLUMNS, prior_therapies={"aggregate": [
         {"drug": "methotrexate", "status": "failed", "scope": "all", "count": 1, "total": 2},
@@ -92,8 +97,8 @@ def test_validate_accepts_the_aggregate_that_the_rows_give():
 def test_concomitant_therapies_are_tabulated_apart_from_prior_therapies():
     from pathlib import Path
 
-    from jakisynth.synthesis.prior_therapy import concomitant_long, prior_therapy_long
     from jakisynth.evidence.validate import load_evidence
+    from jakisynth.synthesis.prior_therapy import concomitant_long, prior_therapy_long
 
     root = Path(__file__).resolve().parent.parent
     studies = {sid: item.data for sid, item in load_evidence(root / "evidence").items()}

@@ -9,9 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jakisynth import pool_proportions
 from jakisynth.errors import InputError
+
 from tolerances import ABSOLUTE_FLOOR, I2_ABSOLUTE_FLOOR, TOLERANCES, close
 
 REFERENCE = json.loads((Path(__file__).parent / "data/reference/metafor_proportions.json").read_text())
@@ -201,8 +204,6 @@ def test_t_k_minus_2_prediction_interval_is_wider():
 
 # ---- property: random counts never give NaN or a traceback -------------------------------
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 
 @settings(max_examples=200, deadline=None)

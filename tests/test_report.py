@@ -71,12 +71,12 @@ def test_methods_text_comes_from_what_was_fitted():
 def _fresh_report():
     """The report rendered from the evidence in memory (not the committed outputs), with a
     stand-in figure for every forest plot."""
-    from jakisynth.synthesis.analysis import run_plan
-    from jakisynth.synthesis.certainty import summary_of_findings
     from jakisynth.evidence.plan import load_plan
+    from jakisynth.evidence.validate import load_evidence
     from jakisynth.report.html import render_report
     from jakisynth.report.tables import build_tables
-    from jakisynth.evidence.validate import load_evidence
+    from jakisynth.synthesis.analysis import run_plan
+    from jakisynth.synthesis.certainty import summary_of_findings
 
     loaded = load_evidence(ROOT / "evidence")
     studies = {sid: item.data for sid, item in loaded.items()}
@@ -110,11 +110,11 @@ def test_report_opens_with_the_summary_of_findings():
 def test_report_shows_panel_overrides(tmp_path):
     import shutil
 
+    from jakisynth.evidence.plan import load_plan
+    from jakisynth.evidence.validate import load_evidence
+    from jakisynth.report.html import render_report
     from jakisynth.synthesis.analysis import run_plan
     from jakisynth.synthesis.certainty import summary_of_findings
-    from jakisynth.evidence.plan import load_plan
-    from jakisynth.report.html import render_report
-    from jakisynth.evidence.validate import load_evidence
 
     evidence = tmp_path / "evidence"
     shutil.copytree(ROOT / "evidence", evidence)

@@ -2,8 +2,14 @@
 
 from decimal import Decimal
 
-from jakisynth.stats.rounding import (decimals, fmt, largest_remainder, matches, p_matches,
-                                      within_one_unit)
+from jakisynth.stats.rounding import (
+    decimals,
+    fmt,
+    largest_remainder,
+    matches,
+    p_matches,
+    within_one_unit,
+)
 
 
 def test_decimals_and_matches():

@@ -21,6 +21,7 @@ from jakisynth.stats.effects import effect_sizes
 from jakisynth.stats.pooling import pool_inverse_variance
 from jakisynth.stats.tau2 import estimate_tau2
 from jakisynth.stats.tau2_search import local_maxima, loglik
+
 from tolerances import TOLERANCES, close
 
 REF = json.loads((Path(__file__).parent / "data/reference/adversarial_refs.json").read_text())

@@ -4,6 +4,7 @@ import pytest
 
 from jakisynth.errors import InputError
 from jakisynth.stats.tau2 import estimate_tau2, tau2_qprofile_ci
+
 from reference_cases import CASES, IDS
 from tolerances import ABSOLUTE_FLOOR, TOLERANCES, close
 

@@ -19,7 +19,12 @@ from hypothesis import strategies as st
 
 from jakisynth.cli import main
 from jakisynth.errors import EvidenceError, Problem
-from jakisynth.evidence.validate import extraction_schema, load_evidence, validate_command, validate_paths
+from jakisynth.evidence.validate import (
+    extraction_schema,
+    load_evidence,
+    validate_command,
+    validate_paths,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"

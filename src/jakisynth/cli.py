@@ -196,11 +196,11 @@ def check(evidence_dir: str, out_dir: str, strict: bool, sources: str | None) ->
     source texts); write consistency.csv."""
     from pathlib import Path
 
-    from .synthesis.consistency import check_evidence
     from .errors import EvidenceError
+    from .evidence.validate import load_evidence
     from .report.files import atomic_write
     from .report.outputs import frame_to_csv
-    from .evidence.validate import load_evidence
+    from .synthesis.consistency import check_evidence
 
     try:
         studies = load_evidence(evidence_dir)

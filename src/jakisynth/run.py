@@ -58,7 +58,7 @@ def evidence_version(files: dict[str, bytes]) -> str:
     """sha256 over the sorted (path, sha256 of contents) pairs: the evidence-base version."""
     digest = hashlib.sha256()
     for name in sorted(files):
-        digest.update(f"{name}\0{hashlib.sha256(files[name]).hexdigest()}\n".encode("utf-8"))
+        digest.update(f"{name}\0{hashlib.sha256(files[name]).hexdigest()}\n".encode())
     return digest.hexdigest()
 
 
@@ -80,12 +80,12 @@ def run(evidence_dir="evidence", out_dir="outputs", sources=None) -> RunSummary:
     ``sources``: the directory of source texts. When given, the full-text sweep's rows join
     consistency.csv (the quotes are checked by ``validate --sources``); when not (the default),
     the outputs depend on the repository alone (docs/consistency.md)."""
-    from .synthesis.analysis import run_plan
-    from .synthesis.feasibility import check_feasible
     from .evidence.plan import load_plan
     from .evidence.validate import load_evidence
     from .report.outputs import publish_outputs
     from .report.staging import check_target, claim, output_lock, restore_if_missing
+    from .synthesis.analysis import run_plan
+    from .synthesis.feasibility import check_feasible
 
     _check_evidence_dir(evidence_dir)
     restore_if_missing(Path(out_dir).resolve())
@@ -183,13 +183,12 @@ def quiet_numerics():
 
 def build_outputs(results, loaded, studies, version: str, out_dir: Path, keys: dict,
                   previous: dict | None = None, sources=None) -> OutputSet:
-    from .synthesis.consistency import check_evidence
-    from .synthesis.living import changelog_text, evidence_snapshot
     from .report.html import render_report
     from .report.outputs import frame_to_csv
     from .report.tables import build_tables
-
     from .synthesis.certainty import summary_of_findings
+    from .synthesis.consistency import check_evidence
+    from .synthesis.living import changelog_text, evidence_snapshot
 
     outputs = OutputSet()
     sof = summary_of_findings(results, studies)

@@ -51,7 +51,8 @@ PCT_FIRST = re.compile(rf"(?<![\d.])({NUM})\s*%\s*\(\s*(\d+)\s*/\s*(\d+)\s*\)")
 PCT_N_EQ = re.compile(rf"\(\s*n\s*=\s*(\d+)\s*,\s*({NUM})\s*%\s*\)")
 PCT_COUNT = re.compile(rf"(?<![\d.,/\w-]){_COUNT}{_NOUNS}\s*\(\s*({NUM})\s*%\s*\)")
 RANGE = re.compile(rf"(?<![\d.])({NUM})(?:\s+[a-z]+)?\s*\(\s*(range|iqr)[,:]?\s*({NUM})\s*(?:-|to)\s*({NUM})\s*\)")
-RANGING = re.compile(rf"median[^.;%()]{{0,80}}?(?<![\d.])({NUM})(?:\s+[a-z]+)?,?\s*rang\w*\s+from\s+({NUM})\s+to\s+({NUM})")
+RANGING = re.compile(rf"median[^.;%()]{{0,80}}?(?<![\d.])({NUM})(?:\s+[a-z]+)?,?\s*rang\w*\s+from\s+"
+                     rf"({NUM})\s+to\s+({NUM})")
 MEAN_SD = re.compile(rf"(?<![\d.])({NUM})\s*(?:\(\s*sd[,:=]?\s*({NUM})\s*\)|±\s*({NUM}))")
 CELL_PCT = re.compile(rf"^(\d+)\s*\(\s*({NUM})\s*\)$")
 CELL_SPREAD = re.compile(rf"^({NUM})\s*\(\s*({NUM})\s*-\s*({NUM})\s*\)$")
@@ -189,9 +190,10 @@ def _prose(claims: list[Claim], line: str, number: int, section: str):
         taken: list[tuple[int, int]] = []
 
         def add(m, claim):
-            if any(a < m.end() and m.start() < b for a, b in taken):
+            # used within this sentence's iteration only: the closure's `taken` is current
+            if any(a < m.end() and m.start() < b for a, b in taken):  # noqa: B023
                 return
-            taken.append(m.span())
+            taken.append(m.span())  # noqa: B023
             claims.append(claim)
 
         for m in PCT_N_OF_N.finditer(sentence):

@@ -17,8 +17,8 @@ subset) with a reason (docs/analysis-plan.md); the report lists every pair and i
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from .series import NOT_REPORTED
 

@@ -165,7 +165,7 @@ def plan_schema() -> dict:
     return json.loads(text)
 
 
-def load_plan(evidence_dir, studies: dict[str, "Loaded"]) -> AnalysisPlan:
+def load_plan(evidence_dir, studies: dict[str, Loaded]) -> AnalysisPlan:
     """Load and check ``<evidence_dir>/analysis.yaml``; raise :class:`EvidenceError` if invalid."""
     from .validate import schema_problems
     from .yamlio import load_yaml
@@ -185,7 +185,7 @@ def load_plan(evidence_dir, studies: dict[str, "Loaded"]) -> AnalysisPlan:
     return _build(loaded, sorted(studies))
 
 
-def plan_problems(evidence_dir, studies: dict[str, "Loaded"]) -> list[Problem]:
+def plan_problems(evidence_dir, studies: dict[str, Loaded]) -> list[Problem]:
     """The problems of ``<evidence_dir>/analysis.yaml`` (empty when valid): what
     ``jakisynth validate`` reports for the plan, the same checks ``jakisynth run`` makes."""
     try:
@@ -208,7 +208,7 @@ def default_choice(study_id: str, outcome_id: str) -> SeriesChoice:
                         "whole series")
 
 
-def _build(loaded: "Loaded", study_ids: list[str]) -> AnalysisPlan:
+def _build(loaded: Loaded, study_ids: list[str]) -> AnalysisPlan:
     d = loaded.data
     listed = {c.study: c for c in _choices(d.get("series", []))}
     outcome_id = d["outcome"]["id"]
@@ -269,7 +269,7 @@ def _question(q) -> Question | None:
                     q.get("intervention_short", "the intervention"))
 
 
-def check_plan(loaded: "Loaded", studies: dict[str, "Loaded"]) -> list[Problem]:
+def check_plan(loaded: Loaded, studies: dict[str, Loaded]) -> list[Problem]:
     """Cross-checks of the plan against the extractions (one :class:`Problem` each).
 
     Every series in the evidence base has exactly one choice; chosen outcomes and scopes exist

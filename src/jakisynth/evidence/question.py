@@ -32,7 +32,7 @@ class PlanOutcome:
     thresholds_reason: str = ""
     min_patients: int | None = None
     min_patients_reason: str = ""
-    series: tuple["SeriesChoice", ...] = ()  # per-series overrides (harms), with reasons
+    series: tuple[SeriesChoice, ...] = ()  # per-series overrides (harms), with reasons
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class Override:
 NOT_JUDGED = "not judged in the plan: treated as direct evidence until the plan judges it"
 
 
-def question_problems(loaded: "Loaded", studies: dict[str, "Loaded"]) -> list[Problem]:
+def question_problems(loaded: Loaded, studies: dict[str, Loaded]) -> list[Problem]:
     """Cross-checks of the question, directness, constructs and certainty overrides.
 
     Directness and constructs name each existing series at most once; at least one series is

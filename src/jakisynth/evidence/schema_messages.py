@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from .series import NOT_REPORTED
 
 
-@lru_cache(maxsize=None)
+@cache
 def _schema_text(name: str) -> str:
     return resources.files("jakisynth.evidence").joinpath(f"schema/{name}").read_text("utf-8")
 

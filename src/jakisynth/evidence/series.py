@@ -14,9 +14,10 @@ active when the JAK inhibitor started. The statuses nest (active or failed ⊂ r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 NOT_REPORTED = "not reported"
 STATUSES = ("received", "failed", "active_at_start")  # in increasing specificity

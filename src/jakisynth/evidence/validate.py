@@ -18,10 +18,10 @@ import sys
 from pathlib import Path
 
 from ..errors import EvidenceError, Problem
-from .placeholders import placeholder_problems
-from .schema_messages import strict_validator, extraction_schema, schema_messages
-from .series import NOT_REPORTED, Series
 from .crosscheck import date_problems, duplicate_citations
+from .placeholders import placeholder_problems
+from .schema_messages import extraction_schema, schema_messages, strict_validator
+from .series import NOT_REPORTED, Series
 from .yamlio import Loaded, format_path, load_yaml, one_line
 
 PLAN_FILE = "analysis.yaml"
@@ -168,7 +168,7 @@ def cross_field_problems(loaded: Loaded) -> list[Problem]:
     n = _value(d.get("population", {}).get("n"))
     strata = d.get("strata") or []
     scope_n = {"all": n}
-    for i, s in enumerate(strata):
+    for s in strata:
         scope_n[s["id"]] = _value(s.get("n"))
     if strata and _is_count(n) and not any(s.get("overlapping") for s in strata):
         values = [_value(s.get("n")) for s in strata]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from ..errors import InputError
 
 
 @dataclass(frozen=True)

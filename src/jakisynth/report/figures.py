@@ -48,12 +48,12 @@ def _code_digest() -> bytes:
     from importlib import metadata
 
     # the package version as installed (the top-level __version__, which report may not import)
-    digest = hashlib.sha256(f"jakisynth {metadata.version('jakisynth')}\n".encode("utf-8"))
+    digest = hashlib.sha256(f"jakisynth {metadata.version('jakisynth')}\n".encode())
     here = Path(__file__).parent
     for module in DRAWING_MODULES:
         digest.update(module.encode("utf-8") + b"\0")
         digest.update(hashlib.sha256((here / f"{module}.py").read_bytes()).digest())
-    digest.update(f"matplotlib {metadata.version('matplotlib')}".encode("utf-8"))
+    digest.update(f"matplotlib {metadata.version('matplotlib')}".encode())
     return digest.digest()
 
 

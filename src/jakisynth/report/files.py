@@ -8,7 +8,6 @@ import os
 import tempfile
 from pathlib import Path
 
-
 #: significant digits of every float written to an output (results.json, evidence.json, CSV,
 #: figure inputs). Iterative fits (REML, GLMM) can differ in the last bits between CPUs and
 #: BLAS builds; 10 digits keep the outputs byte-identical across machines and are far finer

@@ -14,7 +14,7 @@ from __future__ import annotations
 from ..errors import InputError
 from ..stats import format as fmt
 from . import figure_base as base
-from .figure_base import FONT_SIZE, GAP, MARGIN, MAX_LABEL_W, PLOT_W, ROW_H, width
+from .figure_base import GAP, MARGIN, MAX_LABEL_W, PLOT_W, ROW_H, width
 from .forest_rows import body_rows, check_result, default_model_label, footer_lines
 
 PLOT_PAD = 0.1  # inches left and right of the 0-100 % axis: a square at 0 or 100 % stays whole

@@ -217,7 +217,8 @@ def _likelihood_breaks(y, n):
             top = yi * top_t - ni * np.logaddexp(0.0, top_t)
             for drop in _LIK_DROPS:
                 for sign in (-1.0, 1.0):
-                    f = lambda t: yi * t - ni * np.logaddexp(0.0, t) - top + drop  # noqa: E731
+                    # called within this iteration only (brentq below): the closure is current
+                    f = lambda t: yi * t - ni * np.logaddexp(0.0, t) - top + drop  # noqa: E731, B023
                     step = 1.0
                     while f(top_t + sign * step) > 0:
                         step *= 2.0

@@ -75,7 +75,7 @@ class BayesPosterior:
     _norm: float
 
     @classmethod
-    def from_grid(cls, grid: Grid) -> "BayesPosterior":
+    def from_grid(cls, grid: Grid) -> BayesPosterior:
         dens = np.exp(grid.logp - grid.logp.max())  # (W, N)
         row_mass = grid.h * (dens.sum(axis=1) - 0.5 * (dens[:, 0] + dens[:, -1]))
         weights = grid.weight * row_mass
@@ -124,7 +124,7 @@ class BayesPosterior:
             inner = inner.sum(axis=1) - 0.5 * (inner[:, 0] + inner[:, -1])
             total += float((g.weight[big] * g.h[big]) @ inner)
         x, w = _HERMITE_PREDICTIVE
-        for j, fine, row, cdf, spline in self._rows:  # E F_j(t − τz), z ~ N(0, 1), Gauss-Hermite
+        for j, fine, _row, cdf, _spline in self._rows:  # E F_j(t − τz), z ~ N(0, 1), Gauss-Hermite
             at = np.clip(t - g.tau[j] * math.sqrt(2.0) * x, fine[0], fine[-1])
             total += g.weight[j] * float(w @ cdf(at)) / math.sqrt(math.pi)
         return min(max(total / self._norm, 0.0), 1.0)

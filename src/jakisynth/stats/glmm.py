@@ -30,7 +30,8 @@ Standard error of β: lme4's ``vcov()`` for a GLMM fitted with ``nAGQ > 0`` uses
 the β-block of 2 H⁻¹, H the Hessian of the deviance -2 log L over (θ, β) at the optimum, i.e. the
 β-block of the inverse observed information of (σ, β). We compute the same Hessian by central
 differences with the modes solved to 1e-13, Richardson-extrapolated from steps 2e-3 and 1e-3
-(about 1e-9 relative error; lme4 uses a single finite-difference Hessian, ``deriv12``, step 1e-4). At σ = 0 (the boundary) the cross term vanishes and the standard error is the
+(about 1e-9 relative error; lme4 uses a single finite-difference Hessian, ``deriv12``, step
+1e-4). At σ = 0 (the boundary) the cross term vanishes and the standard error is the
 logistic one, 1/√(Σ n_i p̄(1 - p̄)), p̄ = Σx/Σn, the value lme4 gives there.
 
 Log-likelihood reported: the full binomial log-likelihood (AGQ approximation), including
@@ -59,10 +60,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import special
 
-from .effects import check_counts, check_level
 from ..errors import InputError
 from .caveats import Caveat, messages
-from .glmm_search import CONTROL as SEARCH, exact_per_study, maximum_check, profile
+from .effects import check_counts, check_level
+from .glmm_search import CONTROL as SEARCH
+from .glmm_search import exact_per_study, maximum_check, profile
 
 #: an interior optimum with σ below this is reported as the boundary, τ² = 0
 BOUNDARY_SIGMA = 1e-4
@@ -304,7 +306,8 @@ def _global_check(model: _Agq, beta_fixed: float, fit, caveats: list[Caveat]):
         if abs(error) > SEARCH.quadrature_tolerance:
             exact_fit, unbounded = _best_on_profile(exact, beta_fixed, fit, start_over=True)
             caveats.append(Caveat(
-                "glmm_quadrature_inaccurate", f"GLMM: at tau2 = {fit[1] ** 2:.4g} the {model.nodes.size}-point adaptive "
+                "glmm_quadrature_inaccurate",
+                f"GLMM: at tau2 = {fit[1] ** 2:.4g} the {model.nodes.size}-point adaptive "
                 f"Gauss-Hermite log-likelihood is off by {error:.2g} from the exact integral (tau "
                 "large: the integrand is far from normal). "
                 + ("With the exact integral the likelihood has no maximum (below)."
@@ -315,7 +318,8 @@ def _global_check(model: _Agq, beta_fixed: float, fit, caveats: list[Caveat]):
             if unbounded:
                 fit = exact_fit
     if unbounded:
-        caveats.append(Caveat("glmm_tau2_unbounded", "GLMM: the likelihood has no maximum at a finite tau2 (it does not "
+        caveats.append(Caveat("glmm_tau2_unbounded",
+                              "GLMM: the likelihood has no maximum at a finite tau2 (it does not "
                         f"fall as tau2 grows, searched up to tau2 = {fit[1] ** 2:.4g}); tau2 "
                         "and the pooled proportion are not identified by these data, and the "
                         "interval is 0 to 1"))

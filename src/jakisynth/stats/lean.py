@@ -12,8 +12,8 @@ run`` uses) is unchanged.
 from __future__ import annotations
 
 import math
-from operator import mul
 from functools import lru_cache
+from operator import mul
 
 import numpy as np
 from scipy import special

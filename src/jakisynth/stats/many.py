@@ -21,8 +21,14 @@ import numpy as np
 from scipy import special
 
 from ..errors import InputError
-from .effects import (CORRECTED_TRANSFORMS, TRANSFORMS, _ipft, back_transform, check_level,
-                      effect_sizes)
+from .effects import (
+    CORRECTED_TRANSFORMS,
+    TRANSFORMS,
+    _ipft,
+    back_transform,
+    check_level,
+    effect_sizes,
+)
 from .many_tau2 import Segments, qprofile_many, tau2_many
 from .pooling import CI_METHODS
 from .tau2 import TAU2_METHODS

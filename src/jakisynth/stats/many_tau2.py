@@ -53,7 +53,7 @@ class Segments:
     def rows(self, group: int) -> slice:
         return slice(int(self.starts[group]), int(self.starts[group] + self.k[group]))
 
-    def subset(self, groups: np.ndarray) -> "Segments":
+    def subset(self, groups: np.ndarray) -> Segments:
         """The groups whose indices are in ``groups`` (sorted), renumbered 0..len-1."""
         mask = np.zeros(self.size, dtype=bool)
         mask[groups] = True

@@ -23,8 +23,8 @@ import numpy as np
 from scipy import special
 
 from ..errors import InputError
-from .options import CI_METHODS, PI_DF
 from .caveats import Caveat
+from .options import CI_METHODS, PI_DF
 from .results import Heterogeneity, ModelFit, ModelScale
 from .tau2 import CANCELLATION, estimate_tau2, generalised_q, tau2_qprofile_ci, weight_spread
 

@@ -11,14 +11,21 @@ of the seed analysis plan where that plan says so.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
 
-from .effects import (METAFOR_MEASURE, StudyProportions, back_transform, check_counts,
-                      check_level, effect_sizes, study_intervals)
-from .lean import SMALL_K, lean_inverse
 from ..errors import InputError
 from .caveats import Caveat, emit
+from .effects import (
+    METAFOR_MEASURE,
+    StudyProportions,
+    back_transform,
+    check_counts,
+    check_level,
+    effect_sizes,
+    study_intervals,
+)
+from .lean import SMALL_K, lean_inverse
 from .options import CI_METHODS, METHODS, TAU2_METHODS, TRANSFORMS, check_choice, resolve
 from .pooling import few_studies_caveat, heterogeneity_statistics, pool_inverse_variance
 from .results import ModelScale, PooledProportion, StudyProportion

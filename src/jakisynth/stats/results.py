@@ -193,7 +193,8 @@ class PooledProportion:
             "level": self.level, "study_ci": self.study_ci, "pi_df": self.pi_df,
             "n_agq": self.n_agq,
             "common": self.common, "converged": self.converged,
-            "model_label": self.model_label(), "warnings": self.warnings, "caveats": [c.to_dict() for c in self.caveats],
+            "model_label": self.model_label(), "warnings": self.warnings,
+            "caveats": [c.to_dict() for c in self.caveats],
         }
 
     def to_frame(self):

@@ -18,9 +18,9 @@ same model as the main one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
-from typing import Sequence
 
 import numpy as np
 from scipy import special

@@ -12,13 +12,18 @@ import warnings
 from dataclasses import dataclass
 
 from ..errors import JakisynthWarning
-from ..evidence.series import NOT_REPORTED, as_series
-
 from ..evidence.plan import AnalysisPlan, AnalysisSpec
+from ..evidence.series import NOT_REPORTED, as_series
 from ..stats.proportions import fit_proportions
 from ..stats.results import PooledProportion
-from ..stats.sensitivity import (Cumulative, LeaveOneOut, SubgroupAnalysis, cumulative, leave_one_out,
-                          subgroup_analysis)
+from ..stats.sensitivity import (
+    Cumulative,
+    LeaveOneOut,
+    SubgroupAnalysis,
+    cumulative,
+    leave_one_out,
+    subgroup_analysis,
+)
 
 
 @dataclass(frozen=True)

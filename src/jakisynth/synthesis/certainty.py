@@ -263,7 +263,8 @@ def rate_publication_bias(ev: OutcomeEvidence) -> tuple[str, str]:
     good outcomes are more likely to be published, and small-study tests are impossible)."""
     k = len(ev.series)
     if all(s.design == "case_series" for s in ev.series) and k < PUBLICATION_BIAS_MIN_K:
-        return "serious", f"{k} uncontrolled case series (< {PUBLICATION_BIAS_MIN_K}): selective publication suspected, not testable"
+        return "serious", (f"{k} uncontrolled case series (< {PUBLICATION_BIAS_MIN_K}): selective "
+                           "publication suspected, not testable")
     return "not serious", f"{k} series"
 
 

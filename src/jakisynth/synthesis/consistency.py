@@ -181,7 +181,8 @@ def _check_structure(st: _Study):
             percentage(st, ("prior_therapies", "aggregate", i, "percent"), a.get("location", "derived"),
                         f"prior {a.get('drug')} ({a.get('status')})", a["percent"], a.get("count"), a.get("total"))
     safety = st.data.get("safety", {})
-    blocks = [("adverse_events", i, e) for i, e in enumerate(safety.get("adverse_events") if isinstance(safety.get("adverse_events"), list) else [])]
+    events = safety.get("adverse_events")
+    blocks = [("adverse_events", i, e) for i, e in enumerate(events if isinstance(events, list) else [])]
     if isinstance(safety.get("infections"), dict):
         blocks.append(("infections", None, safety["infections"]))
     for key, i, e in blocks:

@@ -17,8 +17,13 @@ from decimal import Decimal
 import numpy as np
 
 from ..evidence.series import NOT_REPORTED
-from ..stats.exact_tests import (fisher_exact, rank_sum_variants, signed_rank_variants,
-                                 table_variants, wald_p_from_ci)
+from ..stats.exact_tests import (
+    fisher_exact,
+    rank_sum_variants,
+    signed_rank_variants,
+    table_variants,
+    wald_p_from_ci,
+)
 from ..stats.quantiles import quantile
 from ..stats.rounding import decimals, fmt, largest_remainder, matches, p_matches, round_to
 
@@ -206,8 +211,8 @@ def check_tables(st):
             adjusted = None
             if table.get("exclusive"):
                 counts = [c["count"] for _, c in cells]
-                places = max(decimals(st.raw(("characteristics", t, "rows", r, "values", column, "percent"), c["percent"]))
-                             for r, c in cells)
+                places = max(decimals(st.raw(("characteristics", t, "rows", r, "values", column, "percent"),
+                                             c["percent"])) for r, c in cells)
                 adjusted = largest_remainder(counts, total, places)
                 st.add(f"{table.get('label')}, column {column}", f"{table.get('id')}: categories add up",
                        f"{sum(counts)}", f"{total}", "consistent" if sum(counts) == total else "inconsistent",
@@ -287,7 +292,8 @@ def _check_table_p(st, t: int, table: dict):
         elif table_counts.shape[0] > 2:
             st.add(location, quantity, text, f"{best:.3g}", "not_checkable",
                    f"chi-square does not reproduce it ({listing}); Fisher's exact test for a "
-                   f"{table_counts.shape[0]} x {table_counts.shape[1]} table, which Methods allows, is not computed here")
+                   f"{table_counts.shape[0]} x {table_counts.shape[1]} table, which Methods allows, is not "
+                   "computed here")
         else:
             st.add(location, quantity, text, f"{best:.3g}", "inconsistent",
                    f"neither test named in Methods reproduces it ({listing})",

@@ -185,7 +185,7 @@ def synthesise_harms(plan: AnalysisPlan, studies: dict[str, dict],
     return tuple(synthesise_harm(plan, o, studies, order) for o in plan.question.harms)
 
 
-def harms_table(harms) -> "object":
+def harms_table(harms) -> object:
     """All harms, tidy: one row per harm and series (``HarmResult.to_frame`` stacked)."""
     import pandas as pd
 

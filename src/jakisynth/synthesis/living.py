@@ -14,7 +14,6 @@ from pathlib import Path
 from ..stats.format import ci_label, level_percent
 from ..stats.format import percent as _pct
 
-
 CHANGELOG_HEADER = ("# Changelog of the evidence base\n\n"
                     "One entry per evidence version (newest first): series added, changed or removed, "
                     "and how every pooled analysis moved.\n")

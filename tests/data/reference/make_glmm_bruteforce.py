@@ -39,7 +39,7 @@ def loglik(xs, ns, beta, tau):
         eta = beta + tau * z
         return x * eta - n * np.logaddexp(0.0, eta) - 0.5 * z * z
     modes = np.array([optimize.brentq(
-        lambda z: tau * (xi - ni * special.expit(beta + tau * z)) - z,
+        lambda z: tau * (xi - ni * special.expit(beta + tau * z)) - z,  # noqa: B023 (called at once)
         tau * (xi - ni) - 1.0, tau * xi + 1.0, xtol=1e-14) for xi, ni in zip(x, n)])
     peak = g(modes)
     total = np.zeros_like(x)
@@ -62,7 +62,7 @@ def maximise(xs, ns):
     points.sort(reverse=True)
     grid_best = points[0]
     best = grid_best
-    for value, beta, tau in points[:1]:
+    for _value, beta, tau in points[:1]:
         if tau == 0.0:
             continue
         res = optimize.minimize(lambda p: -loglik(xs, ns, p[0], min(np.exp(p[1]), 10 * TAU_MAX)),
