@@ -69,8 +69,28 @@ def test_every_method_declares_what_it_uses():
 
 
 def test_resolve_fills_defaults_and_refuses_unused_options():
-    assert options.resolve("inverse") == {"ci": "z", "pi_df": "metafor", "tau2": "REML",
-                                          "transform": "logit"}
+    assert options.resolve("inverse") == {"ci": "z", "control": None, "pi_df": "metafor",
+                                          "tau2": "REML", "transform": "logit"}
     assert options.resolve("glmm", ci="z") == {"ci": "z", "n_agq": 7, "transform": "logit"}
     with pytest.raises(InputError, match="tau2: method='glmm' does not use tau2"):
         options.resolve("glmm", tau2="REML")
+
+
+def test_control_overrides_the_tau2_iterations_for_one_fit():
+    from jakisynth import pool_proportions
+    from jakisynth.stats.control import Control
+
+    events, totals = [0, 2, 5, 1, 9, 4, 3, 7, 6, 10], [10, 12, 15, 8, 20, 11, 9, 14, 13, 25]
+    default = pool_proportions(events, totals, tau2="REML")
+    capped = pool_proportions(events, totals, tau2="REML",
+                              control=Control(max_iterations=1, threshold=1e-30))
+    assert default.converged and "not_converged" not in [c.code for c in default.caveats]
+    # one Fisher-scoring step cannot reach 1e-30: the fit says so (and the global search of the
+    # likelihood still gives the maximum, so the estimate is the default one)
+    assert capped.tau2 == pytest.approx(default.tau2, rel=1e-9)
+    after = pool_proportions(events, totals, tau2="REML")  # the control applied to that fit only
+    assert after.to_dict() == default.to_dict()
+    with pytest.raises(InputError, match="control.max_iterations: expected a positive whole number"):
+        Control(max_iterations=0)
+    with pytest.raises(InputError, match="control: method='glmm' does not use control"):
+        pool_proportions(events, totals, method="glmm", control=Control(threshold=1e-8))

@@ -21,10 +21,10 @@ STUDY_CI = ("exact", "wilson")
 
 #: The defaults of the options that only some methods use.
 DEFAULTS = {"transform": "logit", "tau2": "REML", "ci": "z", "pi_df": "metafor", "n_agq": 7,
-            "tau_prior": "halfnormal(0.5)", "mu_prior": "normal(0, 10)"}
+            "tau_prior": "halfnormal(0.5)", "mu_prior": "normal(0, 10)", "control": None}
 #: Which method-specific options each method uses; the others must be left unset (None).
 USES = {
-    "inverse": {"transform", "tau2", "ci", "pi_df"},
+    "inverse": {"transform", "tau2", "ci", "pi_df", "control"},
     "glmm": {"transform", "ci", "n_agq"},
     "bayes": {"transform", "ci", "tau_prior", "mu_prior"},
 }

@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from ..errors import InputError
 from .caveats import Caveat, emit
+from .control import Control, using
 from .effects import (
     METAFOR_MEASURE,
     StudyProportions,
@@ -42,7 +43,7 @@ def pool_proportions(events: Sequence[int], totals: Sequence[int], *,
                      ci: str | None = None, level: float = 0.95, study_ci: str = "exact",
                      pi_df: str | None = None, n_agq: int | None = None,
                      tau_prior: str | None = None, mu_prior: str | None = None,
-                     tau2_ci: bool = True) -> PooledProportion:
+                     tau2_ci: bool = True, control: Control | None = None) -> PooledProportion:
     """Pool proportions ``events/totals`` with a random-effects model.
 
     ``method="inverse"``: inverse-variance pooling of ``transform``-ed proportions (default
@@ -75,7 +76,8 @@ def pool_proportions(events: Sequence[int], totals: Sequence[int], *,
     ``study_ci`` is the per-study interval: "exact" (Clopper-Pearson, R ``binom.test``) or
     "wilson" (R ``prop.test(correct = FALSE)``), or None for none. ``tau2_ci=False`` skips the
     Q-profile CI of τ². Both off give the lean fit (the same numbers, for simulations and many
-    fits; :mod:`jakisynth.stats.lean`). Options are checked by
+    fits; :mod:`jakisynth.stats.lean`). ``control`` (a :class:`~jakisynth.stats.control.Control`)
+    sets the τ² estimators' numerical controls for this fit (metafor's ``control=``). Options are checked by
     :func:`jakisynth.stats.options.resolve`.
 
     Returns a :class:`~jakisynth.stats.results.PooledProportion`; each of its caveats is also
@@ -84,18 +86,20 @@ def pool_proportions(events: Sequence[int], totals: Sequence[int], *,
     """
     result = fit_proportions(events, totals, studies=studies, method=method, transform=transform,
                              tau2=tau2, ci=ci, level=level, study_ci=study_ci, pi_df=pi_df,
-                             n_agq=n_agq, tau_prior=tau_prior, mu_prior=mu_prior, tau2_ci=tau2_ci)
+                             n_agq=n_agq, tau_prior=tau_prior, mu_prior=mu_prior, tau2_ci=tau2_ci,
+                             control=control)
     emit(result.caveats)
     return result
 
 
 def fit_proportions(events, totals, *, studies=None, method="inverse", transform=None,
                     tau2=None, ci=None, level=0.95, study_ci="exact", pi_df=None,
-                    n_agq=None, tau_prior=None, mu_prior=None, tau2_ci=True) -> PooledProportion:
+                    n_agq=None, tau_prior=None, mu_prior=None, tau2_ci=True,
+                    control=None) -> PooledProportion:
     """:func:`pool_proportions` without raising the caveats as Python warnings (for callers
     that collect them, such as the sensitivity analyses and the plan runner)."""
     options = resolve(method, transform=transform, tau2=tau2, ci=ci, pi_df=pi_df, n_agq=n_agq,
-                      tau_prior=tau_prior, mu_prior=mu_prior)
+                      tau_prior=tau_prior, mu_prior=mu_prior, control=control)
     if study_ci is not None:
         check_choice("study_ci", study_ci)
     x, n = check_counts(events, totals, totals_name="totals")
@@ -109,8 +113,9 @@ def fit_proportions(events, totals, *, studies=None, method="inverse", transform
 
         return pool_bayes(x, n, observed, _study_rows(labels, observed, None), level=level,
                           tau_prior=options["tau_prior"], mu_prior=options["mu_prior"])
-    return _pool_inverse(x, n, labels, observed, options["transform"], options["tau2"],
-                         options["ci"], level, options["pi_df"], tau2_ci)
+    with using(control):
+        return _pool_inverse(x, n, labels, observed, options["transform"], options["tau2"],
+                             options["ci"], level, options["pi_df"], tau2_ci)
 
 
 def _observed(x, n, study_ci, level) -> StudyProportions:

@@ -235,6 +235,21 @@ class PooledProportion:
         return (f'rma(measure = "{METAFOR_MEASURE[self.transform]}", xi = c({xi}), ni = c({ni}), '
                 f'method = "{self.tau2_method}", test = "{METAFOR_TEST[self.ci_method]}"{level})')
 
+    def _study_lines(self) -> list[str]:
+        """The study table of ``str()``: a header, then one line per study (weights where the
+        model has them)."""
+        width = max([len(s.study) for s in self.studies] + [5])
+        ci_head = f"{level_percent(self.level)} CI ({self.study_ci})"
+        weighted = any(s.weight is not None for s in self.studies)
+        lines = [f"  {'study':<{width}}  {'events/total':>12}  {'proportion':>10}  {ci_head:<18}"
+                 + (f"  {'weight':>7}" if weighted else "")]
+        for s in self.studies:
+            weight = "" if s.weight is None else f"  {s.weight:6.1f}%"
+            ci = f"[{_pct(s.ci_lower)}, {_pct(s.ci_upper)}]"
+            lines.append(f"  {s.study:<{width}}  {f'{s.events}/{s.total}':>12}  {_pct(s.proportion):>10}"
+                         f"  {ci:<18}{weight}")
+        return [line.rstrip() for line in lines]
+
     def model_label(self) -> str:
         if self.method == "glmm":
             return "Random effects (GLMM, logit)"
@@ -244,15 +259,7 @@ class PooledProportion:
         h = self.heterogeneity
         pct = level_percent(self.level)
         lines = [f"Pooled proportion: {self.model_label()}, k = {self.k}", ""]
-        width = max([len(s.study) for s in self.studies] + [5])
-        ci_head = f"{pct} CI ({self.study_ci})"
-        lines.append(f"  {'study':<{width}}  {'events/total':>12}  {'proportion':>10}  {ci_head:<18}"
-                     + ("" if self.method == "glmm" else f"  {'weight':>7}"))
-        for s in self.studies:
-            weight = "" if s.weight is None else f"  {s.weight:6.1f}%"
-            ci = f"[{_pct(s.ci_lower)}, {_pct(s.ci_upper)}]"
-            lines.append(f"  {s.study:<{width}}  {f'{s.events}/{s.total}':>12}  {_pct(s.proportion):>10}"
-                         f"  {ci:<18}{weight}")
+        lines += self._study_lines()
         pi = ("NA" if self.pi_lower is None
               else f"[{_pct(self.pi_lower)}, {_pct(self.pi_upper)}]")
         lines += ["", f"  estimate {_pct(self.estimate)}  {pct} CI [{_pct(self.ci_lower)}, "
@@ -338,13 +345,7 @@ class BayesianProportion(PooledProportion):
         h = self.heterogeneity
         pct = level_percent(self.level)
         lines = [f"Pooled proportion: {self.model_label()}, k = {self.k}", ""]
-        width = max([len(s.study) for s in self.studies] + [5])
-        ci_head = f"{pct} CI ({self.study_ci})"
-        lines.append(f"  {'study':<{width}}  {'events/total':>12}  {'proportion':>10}  {ci_head}")
-        for s in self.studies:
-            ci = f"[{_pct(s.ci_lower)}, {_pct(s.ci_upper)}]"
-            lines.append(f"  {s.study:<{width}}  {f'{s.events}/{s.total}':>12}  "
-                         f"{_pct(s.proportion):>10}  {ci}")
+        lines += self._study_lines()
         post = self.posterior
         lines += ["", f"  posterior median {_pct(self.estimate)}  {pct} credible interval "
                       f"[{_pct(self.ci_lower)}, {_pct(self.ci_upper)}]",

@@ -28,6 +28,7 @@ from scipy import special
 
 from ..errors import InputError
 from .caveats import Caveat
+from .control import setting
 from .options import TAU2_METHODS
 from .tau2_search import SearchControl, local_maxima, loglik
 
@@ -159,11 +160,12 @@ def solve_q(yi, vi, target: float) -> tuple[float, int, bool]:
     bisection (or doubling while no upper bound is known). Stops when the step is below 1e-15
     relative: the exact root, as the reference values (metafor with tolerance 1e-12) require.
     """
+    max_root = setting("max_root_iterations", MAX_ROOT_ITERATIONS)
     if len(yi) <= SMALL_K:
         yi, vi = [float(a) for a in yi], [float(b) for b in vi]
     lo, hi = 0.0, math.inf
     tau2 = 0.0
-    for iteration in range(1, MAX_ROOT_ITERATIONS + 1):
+    for iteration in range(1, max_root + 1):
         q, slope = _q_and_slope(yi, vi, tau2)
         f = q - target
         if f > 0:
@@ -178,7 +180,7 @@ def solve_q(yi, vi, target: float) -> tuple[float, int, bool]:
         if abs(candidate - tau2) <= 1e-15 * abs(candidate):
             return candidate, iteration, True
         tau2 = candidate
-    return tau2, MAX_ROOT_ITERATIONS, False
+    return tau2, max_root, False
 
 
 def _scoring_step(yi, vi, tau2: float, method: str) -> float:
@@ -214,10 +216,13 @@ def _fisher_scoring(yi, vi, method: str) -> Tau2Estimate:
 def _scoring_iterations(yi, vi, method: str) -> tuple[float, int, bool, float]:
     """Fisher scoring from the HE estimate: (τ², iterations, converged, last change). Stops
     after MAX_ITERATIONS or at a step that is not finite (never loops)."""
+    threshold = setting("threshold", THRESHOLD)
+    max_iterations = setting("max_iterations", MAX_ITERATIONS)
+    max_halvings = setting("max_halvings", MAX_HALVINGS)
     tau2 = _he(yi, vi).tau2
     change = np.inf
     iterations = 0
-    while change > THRESHOLD and iterations < MAX_ITERATIONS:
+    while change > threshold and iterations < max_iterations:
         iterations += 1
         adj = _scoring_step(yi, vi, tau2, method)
         if not math.isfinite(adj):
@@ -227,13 +232,13 @@ def _scoring_iterations(yi, vi, method: str) -> tuple[float, int, bool, float]:
             # estimate is on the boundary (metafor reaches the same point by halving the step
             # until the change is below its threshold).
             return 0.0, iterations, True, 0.0
-        for _ in range(MAX_HALVINGS):
+        for _ in range(max_halvings):
             if tau2 + adj >= 0:
                 break
             adj /= 2
         tau2 = max(0.0, tau2 + adj)
         change = abs(adj)
-    return tau2, iterations, change <= THRESHOLD, change
+    return tau2, iterations, change <= threshold, change
 
 
 def _not_converged(method: str, iterations: int, change: float) -> Caveat:
