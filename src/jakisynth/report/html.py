@@ -116,7 +116,7 @@ def render_report(*, plan_results: PlanResults, studies: dict[str, dict], sof=No
                       keep_trailing_newline=True)
     env.filters.update(pct=fmt.percent, num=fmt.number, pvalue=fmt.p_value, tau2=fmt.tau2,
                        sentence=fmt.sentence, ci_label=fmt.ci_label,
-                       prob=fmt.probability, in_sentence=fmt.in_sentence,
+                       prob=fmt.probability, level_percent=fmt.level_percent, in_sentence=fmt.in_sentence,
                        lcfirst=fmt.in_sentence)
     template = env.from_string(resources.files("jakisynth.report").joinpath(
         "templates/report.html.j2").read_text("utf-8"))
