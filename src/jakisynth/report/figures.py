@@ -19,18 +19,19 @@ from pathlib import Path
 from ..evidence import vocab
 from ..stats import format as fmt
 from ..synthesis.analysis import PlanResults
+from ..synthesis.decision import robustness_panel
 from ..synthesis.prior_therapy import patient_therapy_matrix
 from .files import stable_floats
 
 #: Every module whose code decides how a figure looks (hashed into the figure keys).
 DRAWING_MODULES = ("figures", "figure_base", "forest", "forest_rows", "cumulative_plot",
-                   "matrix_plot")
+                   "matrix_plot", "robustness_plot")
 
 
 @dataclass(frozen=True)
 class FigureSpec:
     name: str
-    kind: str  # "forest", "cumulative" or "prior_therapy": which function draws it
+    kind: str  # "forest", "cumulative", "robustness" or "prior_therapy": which function draws it
     inputs: dict  # JSON-able: everything the drawing depends on besides the code
 
     @property
@@ -70,6 +71,11 @@ def draw(spec: FigureSpec):
         from .cumulative_plot import cumulative_plot
 
         return cumulative_plot(i["rows"], title=i["title"], level=i["level"])
+    if spec.kind == "robustness":
+        from .robustness_plot import robustness_plot
+
+        return robustness_plot(i["rows"], thresholds=i["thresholds"], title=i["title"],
+                               level=i["level"])
     if spec.kind == "prior_therapy":
         from .matrix_plot import prior_therapy_matrix_plot
 
@@ -104,6 +110,12 @@ def figure_specs(results: PlanResults, studies: dict[str, dict]) -> list[FigureS
             "result": stable_floats(analysis.result.to_dict()),
             "title": f"{role}: {analysis.spec.label}",
             "model_label": analysis.result.model_label(), "common": True}))
+    panel = robustness_panel(results)
+    if panel.rows:
+        specs.append(FigureSpec("robustness", "robustness", {
+            "rows": stable_floats([r.to_dict() for r in panel.rows]),
+            "thresholds": list(panel.thresholds), "level": panel.level,
+            "title": f"Robustness to the model: {results.primary.spec.label}"}))
     by = {s.id: s.by for s in results.plan.subgroups}
     for sid, sg in results.subgroups:
         specs.append(FigureSpec(f"forest_subgroups_{sid}", "forest", {

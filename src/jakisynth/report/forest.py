@@ -17,6 +17,7 @@ from . import figure_base as base
 from .figure_base import GAP, MARGIN, MAX_LABEL_W, PLOT_W, ROW_H, width
 from .forest_rows import body_rows, check_result, default_model_label, footer_lines
 
+MAX_MODEL_LABEL_W = 6.0  # inches: pooled-row labels (the model) are cut only beyond this
 PLOT_PAD = 0.1  # inches left and right of the 0-100 % axis: a square at 0 or 100 % stays whole
 MAX_SIDE = 0.7 * ROW_H  # inches: side of the largest square
 
@@ -66,6 +67,8 @@ def _columns(body: list[dict], ci_head: str, weighted: bool) -> dict:
     long_w = max(width(r["label"], weight="bold", style="italic") for r in body
                  if r["kind"] in ("pooled", "common", "pi"))
     label_w = min(MAX_LABEL_W, max(label_w, long_w - GAP - n_w))
+    # a model label (e.g. a Bayesian model with its priors) is shown whole up to MAX_MODEL_LABEL_W
+    label_w = max(label_w, min(long_w, MAX_MODEL_LABEL_W) - GAP - n_w)
     ci_w = max([width(ci_head, weight="bold")]
                + [width(r["ci"], weight="bold") for r in body if r.get("ci")])
     w_w = (max([width("Weight (random)", weight="bold")]

@@ -85,6 +85,17 @@ def caution_lines(result: dict) -> tuple[str | None, list[str]]:
             "interpret with caution"), rest
 
 
+def interval_name(result: dict) -> str:
+    """What the pooled result's ``pi_lower``/``pi_upper`` are called: the predictive interval
+    of a new series for a Bayesian result, else the prediction interval."""
+    return "predictive interval" if result.get("method") == "bayes" else "prediction interval"
+
+
+def unweighted_model(result: dict) -> str:
+    """The model without study weights, in words (the GLMM or the Bayesian model)."""
+    return "the Bayesian model" if result.get("method") == "bayes" else "the GLMM"
+
+
 def has_weights(result: dict) -> bool:
     """Whether the model gives study weights (the GLMM does not)."""
     return result.get("weights") is not None
@@ -132,7 +143,7 @@ def block_rows(result: dict, label: str, overall: bool, common: bool) -> list[di
                  "weight": fmt.share(100.0) if weights is not None else "", "bold": overall,
                  "est": result["estimate"], "lo": result["ci_lower"], "hi": result["ci_upper"]})
     if has_prediction_interval(result):
-        rows.append({"kind": "pi", "label": "Prediction interval", "n": "",
+        rows.append({"kind": "pi", "label": interval_name(result).capitalize(), "n": "",
                      "ci": fmt.interval(result["pi_lower"], result["pi_upper"], "meta"),
                      "weight": "", "lo": result["pi_lower"], "hi": result["pi_upper"]})
     return rows
@@ -172,7 +183,8 @@ def footer_lines(result: dict, subgroup_test, subgroups, common: bool) -> list[t
     lines += [(f"Warning: {w}", "italic", "black") for w in rest]
     notes = []
     if not has_weights(result):
-        notes.append("Weights: none (the GLMM has no study weights); squares sized by study size")
+        notes.append(f"Weights: none ({unweighted_model(result)} has no study weights); squares "
+                     "sized by study size")
     elif common and result.get("common"):
         notes.append("Weights: random-effects model")
     if result.get("study_ci"):

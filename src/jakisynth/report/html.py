@@ -14,7 +14,7 @@ from ..evidence.series import as_series
 from ..stats import format as fmt
 from ..synthesis.analysis import PlanResults
 from .figures import group_label, subgroup_title
-from .forest_rows import has_prediction_interval, has_weights
+from .forest_rows import has_prediction_interval, has_weights, interval_name, unweighted_model
 
 MEASURE = {"logit": "logit (log odds)", "ft": "Freeman-Tukey double arcsine",
            "arcsine": "arcsine square root", "log": "log", "raw": "untransformed proportion"}
@@ -88,14 +88,18 @@ def forest_caption(result: dict, subgroups=()) -> str:
     """What a forest plot of ``result`` draws, in words (only what is drawn)."""
     ci = fmt.ci_label(result.get("level") or 0.95)
     sizes = ("sized by weight" if has_weights(result)
-             else "sized by study size (the GLMM has no study weights)")
+             else f"sized by study size ({unweighted_model(result)} has no study weights)")
     parts = [f"Squares: series proportions with {result.get('study_ci', 'exact')} {ci}s, {sizes}",
              f"diamonds: pooled estimates with their {ci} (white: common effect; filled: "
              "random effects)" if result.get("common") else
-             f"diamond: pooled estimate with its {ci}"]
+             (f"diamond: posterior median with its {fmt.level_percent(result.get('level') or 0.95)}"
+              " credible interval" if result.get("method") == "bayes" else
+              f"diamond: pooled estimate with its {ci}")]
     blocks = [result] + [r.to_dict() if hasattr(r, "to_dict") else r for r in subgroups]
     if any(has_prediction_interval(b) for b in blocks):
-        parts.append("red bar: prediction interval (none for a single study)")
+        name = interval_name(result)
+        of = " of a new series' true proportion" if name == "predictive interval" else ""
+        parts.append(f"red bar: {name}{of} (none for a single study)")
     return "; ".join(parts) + "."
 
 
@@ -111,7 +115,8 @@ def render_report(*, plan_results: PlanResults, studies: dict[str, dict], sof=No
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=True)
     env.filters.update(pct=fmt.percent, num=fmt.number, pvalue=fmt.p_value, tau2=fmt.tau2,
-                       sentence=fmt.sentence, ci_label=fmt.ci_label, in_sentence=fmt.in_sentence,
+                       sentence=fmt.sentence, ci_label=fmt.ci_label,
+                       prob=fmt.probability, level_percent=fmt.level_percent, in_sentence=fmt.in_sentence,
                        lcfirst=fmt.in_sentence)
     template = env.from_string(resources.files("jakisynth.report").joinpath(
         "templates/report.html.j2").read_text("utf-8"))
@@ -127,8 +132,12 @@ def render_report(*, plan_results: PlanResults, studies: dict[str, dict], sof=No
 
     why = {o.pair: "; ".join(o.evidence) for o in find_overlaps(studies)}
     overlaps = [{"decision": d, "evidence": why.get(frozenset(d.series), "")} for d in plan.overlaps]
+    from ..synthesis.decision import robustness_flags, robustness_panel, threshold_probabilities
+
+    panel = robustness_panel(plan_results)
     return template.render(
-        plan=plan, results=plan_results, analyses=plan_results.analyses, sof=sof,
+        threshold_probs=threshold_probabilities(plan_results), robustness=panel,
+        robustness_flags=robustness_flags(panel), plan=plan, results=plan_results, analyses=plan_results.analyses, sof=sof,
         direct_labels=[labels[c.study] for c in plan.primary.series],
         indirect=[(labels[sid], plan.directness_of(sid).reason) for sid in plan.indirect
                   if sid in labels],

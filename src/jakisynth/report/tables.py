@@ -8,6 +8,7 @@ from __future__ import annotations
 from ..evidence.series import NOT_REPORTED, as_series
 from ..evidence.series import block_value as _value
 from ..synthesis.analysis import PlanResults
+from ..synthesis.decision import robustness_panel, threshold_probabilities
 from ..synthesis.constructs import constructs_table, directness_table
 from ..synthesis.harms import harms_table
 from ..synthesis.prior_therapy import (
@@ -25,6 +26,9 @@ def build_tables(results: PlanResults, studies: dict[str, dict], sof=None) -> di
         tables["summary_of_findings"] = ("Summary of findings (GRADE)", sof.to_frame())
     tables.update({
         "pooled_analyses": ("Pooled analyses", pooled_analyses_table(results)),
+        "threshold_probabilities": ("Probabilities above the decision thresholds (Bayesian analyses)",
+                                    threshold_probabilities(results).to_frame()),
+        "robustness": ("Robustness of the primary outcome to the model", robustness_panel(results).to_frame()),
         "directness": ("Directness of each series to the question", directness_table(results.plan, studies)),
         "outcome_constructs": ("Outcome constructs: definition, time point, assessor, co-interventions",
                                constructs_table(results.plan, studies)),

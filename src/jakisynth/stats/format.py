@@ -89,3 +89,16 @@ def in_sentence(text: str) -> str:
     if len(first) > 1 and first[:2].isupper():
         return text
     return text[:1].lower() + text[1:]
+
+
+def probability(value, digits: int = 2) -> str:
+    """A probability to ``digits`` decimals, never rounded to certainty: 0.9354 -> '0.94',
+    0.9991 -> '> 0.99', 0.0004 -> '< 0.01'."""
+    if value is None:
+        return NA
+    step = 10.0 ** -digits
+    if value > 1 - step / 2:
+        return f"> {1 - step:.{digits}f}"
+    if value < step / 2:
+        return f"< {step:.{digits}f}"
+    return f"{value:.{digits}f}"
