@@ -36,9 +36,9 @@ def test_specs_are_data_only_and_pickle(seed_specs):
          "forest_cotherapy_attribution", "forest_freeman_tukey_dl", "forest_glmm",
          "forest_hartung_knapp", "forest_primary", "forest_reml_wald", "forest_strata",
          "forest_subgroups_scenario", "forest_with_indirect", "forest_with_indirect_continuation",
-         "prior_therapy_beckett2024"])
+         "prior_therapy_beckett2024", "robustness"])
     for spec in seed_specs.values():
-        assert spec.kind in ("forest", "cumulative", "prior_therapy")
+        assert spec.kind in ("forest", "cumulative", "prior_therapy", "robustness")
         copy = pickle.loads(pickle.dumps(spec))
         assert copy == spec and copy.key == spec.key
 

@@ -11,8 +11,8 @@ from jakisynth.report.forest_rows import block_rows
 from jakisynth.report.html import forest_caption
 from jakisynth.report.tables import build_tables
 from jakisynth.synthesis.analysis import run_plan
-from jakisynth.synthesis.decision import (RobustnessPanel, RobustnessRow, robustness_flags,
-                                          robustness_panel)
+from jakisynth.synthesis.decision import RobustnessPanel, RobustnessRow, robustness_flags, robustness_panel
+
 from tolerances import TOLERANCES, close
 
 ROOT = Path(__file__).resolve().parent.parent

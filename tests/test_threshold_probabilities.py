@@ -13,6 +13,7 @@ from jakisynth.report.tables import build_tables
 from jakisynth.stats import format as fmt
 from jakisynth.synthesis.analysis import AnalysisResult, PlanResults, run_plan
 from jakisynth.synthesis.decision import threshold_probabilities
+
 from tolerances import TOLERANCES
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -137,7 +137,8 @@ def render_report(*, plan_results: PlanResults, studies: dict[str, dict], sof=No
     panel = robustness_panel(plan_results)
     return template.render(
         threshold_probs=threshold_probabilities(plan_results), robustness=panel,
-        robustness_flags=robustness_flags(panel), plan=plan, results=plan_results, analyses=plan_results.analyses, sof=sof,
+        robustness_flags=robustness_flags(panel), plan=plan, results=plan_results,
+        analyses=plan_results.analyses, sof=sof,
         direct_labels=[labels[c.study] for c in plan.primary.series],
         indirect=[(labels[sid], plan.directness_of(sid).reason) for sid in plan.indirect
                   if sid in labels],

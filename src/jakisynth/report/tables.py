@@ -8,8 +8,8 @@ from __future__ import annotations
 from ..evidence.series import NOT_REPORTED, as_series
 from ..evidence.series import block_value as _value
 from ..synthesis.analysis import PlanResults
-from ..synthesis.decision import robustness_panel, threshold_probabilities
 from ..synthesis.constructs import constructs_table, directness_table
+from ..synthesis.decision import robustness_panel, threshold_probabilities
 from ..synthesis.harms import harms_table
 from ..synthesis.prior_therapy import (
     agents_per_patient,

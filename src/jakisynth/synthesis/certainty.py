@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..evidence.plan import AnalysisPlan, PlanOutcome
+from ..stats.format import level_percent
 from ..stats.results import json_float
 from .analysis import PlanResults
 
@@ -62,6 +63,7 @@ class OutcomeEvidence:
     inconsistency: tuple[float | None, float | None, float | None, float | None, float | None, int]
     # (I2, ci_lower, ci_upper, pi_lower, pi_upper, k) of the analysis that rates inconsistency
     indirect: str = ""  # indirect series with counts ("Beckett 2024: 1/10"), never rated
+    interval: str = "95% CI"  # "95% CrI" when the estimate is Bayesian (a credible interval)
 
     @property
     def patients(self) -> int:
@@ -246,7 +248,7 @@ def rate_imprecision(ev: OutcomeEvidence) -> tuple[str, str]:
     small = minimum is not None and ev.patients < minimum
     parts = []
     if crossed:
-        parts.append(f"95% CI {100 * ev.ci_lower:.1f}% to {100 * ev.ci_upper:.1f}% crosses "
+        parts.append(f"{ev.interval} {100 * ev.ci_lower:.1f}% to {100 * ev.ci_upper:.1f}% crosses "
                      f"{_pcts(crossed)}")
     if small:
         parts.append(f"{ev.patients} patients < {minimum}")
@@ -301,7 +303,7 @@ def statement(level: str | None, outcome: PlanOutcome, intervention: str, popula
         shown = (f"indirect evidence ({ev.indirect}) is shown separately, not rated"
                  if ev.indirect else "no indirect evidence either")
         return f"No direct evidence: no series of {population} reports {what}; {shown}."
-    numbers = (f"{_pct(ev.estimate)} (95% CI {_pct(ev.ci_lower)} to {_pct(ev.ci_upper)}) of "
+    numbers = (f"{_pct(ev.estimate)} ({ev.interval} {_pct(ev.ci_lower)} to {_pct(ev.ci_upper)}) of "
                f"{ev.patients} patients in {len(ev.series)} uncontrolled series")
     if level == "very low":
         return (f"The evidence is very uncertain about the effect of {intervention} on {what} in "
@@ -344,8 +346,10 @@ def benefit_evidence(results: PlanResults, studies: dict[str, dict]) -> tuple[Ou
                              "benefit")
     name, inconsistency = _inconsistency_input(results)
     thresholds = tuple(t["value"] for t in plan.thresholds_for(plan.outcome_id))
+    interval = f"{level_percent(r.level)} {'CrI' if r.method == 'bayes' else 'CI'}"
     return OutcomeEvidence(plan.outcome(plan.outcome_id), r.estimate, r.ci_lower, r.ci_upper,
-                           r.pi_lower, r.pi_upper, series, thresholds, inconsistency), name
+                           r.pi_lower, r.pi_upper, series, thresholds, inconsistency,
+                           interval=interval), name
 
 
 def harm_evidence(plan: AnalysisPlan, harm, studies: dict[str, dict]) -> OutcomeEvidence:
