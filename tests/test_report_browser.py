@@ -229,5 +229,6 @@ def test_ci_installs_the_browser_then_runs_the_readme_test_command():
                    if line.startswith("python3 -m venv") and "pytest" in line)
     lines = [line.strip() for line in ci.splitlines()]
     assert lines[-1] == command
-    install = lines.index("apt-get update && apt-get install -y chromium chromium-driver")
+    install = lines.index("apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "
+                          "chromium chromium-driver")
     assert install < len(lines) - 1
