@@ -13,7 +13,7 @@ import math
 from ..errors import InputError
 from ..stats import format as fmt
 from . import figure_base as base
-from .figure_base import FONT_SIZE, GAP, MARGIN, MAX_LABEL_W, PLOT_W, ROW_H, width
+from .figure_base import GAP, MARGIN, MAX_LABEL_W, PLOT_W, ROW_H, width
 
 NEEDED = ("added", "order_key", "k", "estimate", "ci_lower", "ci_upper")
 PI_COLOUR = "#B2182B"
@@ -62,22 +62,10 @@ def _cumulative(rows, title, level):
     note = (f"Each row: the model refitted with the series published up to that date. "
             f"Diamond and black line: pooled estimate and {ci}"
             + ("; red bar: prediction interval (none for k = 1)." if any_pi else "."))
-    note_lines = base.wrap(note, total_w - 2 * MARGIN, FONT_SIZE - 1, style="italic")
-    title_lines = base.title_lines(title, total_w - 2 * MARGIN)
-    title_h = base.title_height(title_lines)
-    body_h = (len(rows) + 1) * ROW_H
-    axis_h = 0.45
-    height = MARGIN + title_h + body_h + axis_h + (len(note_lines) + 1) * ROW_H + MARGIN
-    canvas = base.Canvas(total_w, height, "rows")
-    canvas.title(title_lines)
-    top = height - MARGIN - title_h
-    x_k, x_text = MARGIN + label_w + GAP, plot_x + PLOT_W + 0.1 + GAP
-    canvas.text(MARGIN, top - 0.5 * ROW_H, "Study added (date)", weight="bold")
-    canvas.text(x_k, top - 0.5 * ROW_H, "k", weight="bold")
-    canvas.text(x_text, top - 0.5 * ROW_H, head, weight="bold")
-    plot_bottom = top - body_h
-    ax = canvas.axes(plot_x, plot_bottom, PLOT_W, body_h - ROW_H)
-    base.percent_axis(ax, "Remission, % (cumulative pooled estimate)")
+    figure = base.row_figure(title=title, note=note, label_head="Study added (date)", head=head,
+                             label_w=label_w, plot_x=plot_x, total_w=total_w, body_rows=len(rows),
+                             axis_label="Remission, % (cumulative pooled estimate)")
+    canvas, ax, top, x_k, x_text = figure.canvas, figure.ax, figure.top, figure.x_k, figure.x_text
     ax.set_ylim(len(rows) - 0.5, -0.5)
     for i, (r, label, value) in enumerate(zip(rows, labels, texts)):
         y = top - (i + 1.5) * ROW_H
@@ -85,9 +73,7 @@ def _cumulative(rows, title, level):
         canvas.text(x_k, y, f"{r['k']}")
         canvas.text(x_text, y, value)
         _mark(ax, i, r)
-    for j, line in enumerate(note_lines):
-        canvas.text(MARGIN, MARGIN + (len(note_lines) - j - 0.5) * ROW_H, line,
-                    size=FONT_SIZE - 1, style="italic")
+    figure.draw_note()
     return canvas.fig
 
 

@@ -13,6 +13,7 @@ version strings, glyphs as paths). matplotlib is imported inside the functions, 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
@@ -168,6 +169,47 @@ def percent_axis(ax, label: str) -> None:
     ax.tick_params(axis="x", labelsize=FONT_SIZE, labelfontfamily=FONT)
     ax.set_xlabel(label, fontsize=FONT_SIZE, fontfamily=FONT)
     ax.patch.set_visible(False)
+
+
+@dataclass
+class RowFigure:
+    """A one-row-per-item figure (cumulative, robustness): the canvas, its percent axis, the top
+    of the body, the x of the k and text columns, and the wrapped note lines."""
+
+    canvas: Canvas
+    ax: object
+    top: float
+    x_k: float
+    x_text: float
+    note_lines: list[str]
+
+    def draw_note(self) -> None:
+        n = len(self.note_lines)
+        for j, line in enumerate(self.note_lines):
+            self.canvas.text(MARGIN, MARGIN + (n - j - 0.5) * ROW_H, line, size=FONT_SIZE - 1,
+                             style="italic")
+
+
+def row_figure(*, title: str, note: str, label_head: str, head: str, label_w: float,
+               plot_x: float, total_w: float, body_rows: int, axis_label: str) -> RowFigure:
+    """The scaffolding of a row figure: title, the label/k/text headers, a percent axis spanning
+    ``body_rows`` rows, and room for the note below (drawn by :meth:`RowFigure.draw_note`)."""
+    note_lines = wrap(note, total_w - 2 * MARGIN, FONT_SIZE - 1, style="italic")
+    titles = title_lines(title, total_w - 2 * MARGIN)
+    title_h = title_height(titles)
+    body_h = (body_rows + 1) * ROW_H
+    axis_h = 0.45
+    height = MARGIN + title_h + body_h + axis_h + (len(note_lines) + 1) * ROW_H + MARGIN
+    canvas = Canvas(total_w, height, "rows")
+    canvas.title(titles)
+    top = height - MARGIN - title_h
+    x_k, x_text = MARGIN + label_w + GAP, plot_x + PLOT_W + 0.1 + GAP
+    canvas.text(MARGIN, top - 0.5 * ROW_H, label_head, weight="bold")
+    canvas.text(x_k, top - 0.5 * ROW_H, "k", weight="bold")
+    canvas.text(x_text, top - 0.5 * ROW_H, head, weight="bold")
+    ax = canvas.axes(plot_x, top - body_h, PLOT_W, body_h - ROW_H)
+    percent_axis(ax, axis_label)
+    return RowFigure(canvas, ax, top, x_k, x_text, note_lines)
 
 
 def with_rc(draw):

@@ -16,7 +16,7 @@ import math
 from ..errors import InputError
 from ..stats import format as fmt
 from . import figure_base as base
-from .figure_base import FONT_SIZE, GAP, MARGIN, MAX_LABEL_W, PLOT_W, ROW_H, width
+from .figure_base import GAP, MARGIN, MAX_LABEL_W, PLOT_W, ROW_H, width
 
 NEEDED = ("model", "k", "estimate", "ci_lower", "ci_upper", "pi_lower", "pi_upper",
           "interval_kind")
@@ -63,22 +63,11 @@ def _robustness(rows, thresholds, title, level):
             + ("; dashed lines: decision thresholds " + ", ".join(fmt.percent(t, 0)
                                                               for t in thresholds)
                if thresholds else "") + ".")
-    note_lines = base.wrap(note, total_w - 2 * MARGIN, FONT_SIZE - 1, style="italic")
-    title_lines = base.title_lines(title, total_w - 2 * MARGIN)
-    title_h = base.title_height(title_lines)
-    n = len(rows)
-    body_h = (2 * n + 1) * ROW_H  # each model: its row and the interval row under it
-    axis_h = 0.45
-    height = MARGIN + title_h + body_h + axis_h + (len(note_lines) + 1) * ROW_H + MARGIN
-    canvas = base.Canvas(total_w, height, "rows")
-    canvas.title(title_lines)
-    top = height - MARGIN - title_h
-    x_k, x_text = MARGIN + label_w + GAP, plot_x + PLOT_W + 0.1 + GAP
-    canvas.text(MARGIN, top - 0.5 * ROW_H, "Model", weight="bold")
-    canvas.text(x_k, top - 0.5 * ROW_H, "k", weight="bold")
-    canvas.text(x_text, top - 0.5 * ROW_H, head, weight="bold")
-    ax = canvas.axes(plot_x, top - body_h, PLOT_W, body_h - ROW_H)
-    base.percent_axis(ax, "Proportion (%)")
+    n = len(rows)  # each model: its row and the interval row under it
+    figure = base.row_figure(title=title, note=note, label_head="Model", head=head,
+                             label_w=label_w, plot_x=plot_x, total_w=total_w, body_rows=2 * n,
+                             axis_label="Proportion (%)")
+    canvas, ax, top, x_k, x_text = figure.canvas, figure.ax, figure.top, figure.x_k, figure.x_text
     ax.set_ylim(2 * n - 0.5, -0.5)
     for t in thresholds:
         ax.axvline(100 * t, color=THRESHOLD_COLOUR, lw=0.8, ls=(0, (4, 3)), zorder=1)
@@ -93,9 +82,7 @@ def _robustness(rows, thresholds, title, level):
                         style="italic", color="#444444")
             canvas.text(x_text, y - ROW_H, pi_texts[i], style="italic")
         _mark(ax, 2 * i, r)
-    for j, line in enumerate(note_lines):
-        canvas.text(MARGIN, MARGIN + (len(note_lines) - j - 0.5) * ROW_H, line,
-                    size=FONT_SIZE - 1, style="italic")
+    figure.draw_note()
     return canvas.fig
 
 
