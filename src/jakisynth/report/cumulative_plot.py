@@ -8,9 +8,6 @@ date))`` (metafor) or ``forest(metacum(m, sortvar = date))`` (meta).
 
 from __future__ import annotations
 
-import math
-
-from ..errors import InputError
 from ..stats import format as fmt
 from . import figure_base as base
 from .figure_base import GAP, MARGIN, MAX_LABEL_W, PLOT_W, ROW_H, width
@@ -27,23 +24,7 @@ def cumulative_plot(rows, *, title: str, level: float = 0.95):
     ``pi_lower``, ``pi_upper``; None or NaN where a step has no prediction interval); a
     DataFrame is accepted too. ``level`` labels the intervals. Nothing is computed.
     """
-    if hasattr(rows, "to_dict"):
-        rows = rows.to_dict(orient="records")
-    if not isinstance(rows, list) or not rows:
-        raise InputError("rows: expected a non-empty list of cumulative steps")
-    missing = [c for c in NEEDED if any(c not in r for r in rows)]
-    if missing:
-        raise InputError(f"rows: missing column(s) {', '.join(missing)}")
-    return _cumulative([_clean(r) for r in rows], title, level)
-
-
-def _clean(row: dict) -> dict:
-    """The row with NaN (pandas' missing value) as None."""
-    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-
-
-def _has_pi(row: dict) -> bool:
-    return row.get("pi_lower") is not None and row.get("pi_upper") is not None
+    return _cumulative(base.row_records(rows, NEEDED, "cumulative steps"), title, level)
 
 
 @base.with_rc
@@ -58,7 +39,7 @@ def _cumulative(rows, title, level):
     text_w = max([width(s) for s in texts] + [width(head, weight="bold")])
     plot_x = MARGIN + label_w + GAP + k_w + GAP + 0.1
     total_w = plot_x + PLOT_W + 0.1 + GAP + text_w + MARGIN
-    any_pi = any(_has_pi(r) for r in rows)
+    any_pi = any(base.has_pi(r) for r in rows)
     note = (f"Each row: the model refitted with the series published up to that date. "
             f"Diamond and black line: pooled estimate and {ci}"
             + ("; red bar: prediction interval (none for k = 1)." if any_pi else "."))
@@ -87,7 +68,7 @@ def _mark(ax, i: int, r: dict) -> None:
     ax.add_patch(Polygon([(est - half_w, i), (est, i - 0.28), (est + half_w, i), (est, i + 0.28)],
                          closed=True, facecolor="#08306B", edgecolor="none", zorder=3,
                          clip_on=False))
-    if _has_pi(r):
+    if base.has_pi(r):
         pl, pu = 100 * r["pi_lower"], 100 * r["pi_upper"]
         ax.add_patch(Rectangle((pl, i + 0.3), pu - pl, 0.12, facecolor=PI_COLOUR,
                                edgecolor="none", zorder=2, clip_on=False))

@@ -171,6 +171,29 @@ def percent_axis(ax, label: str) -> None:
     ax.patch.set_visible(False)
 
 
+def row_records(rows, needed: tuple[str, ...], what: str) -> list[dict]:
+    """The rows of a row figure as dicts (a DataFrame is accepted), each ``needed`` key checked,
+    NaN (pandas' missing value) as None."""
+    import math
+
+    from ..errors import InputError
+
+    if hasattr(rows, "to_dict"):
+        rows = rows.to_dict(orient="records")
+    if not isinstance(rows, list) or not rows:
+        raise InputError(f"rows: expected a non-empty list of {what}")
+    missing = [c for c in needed if any(c not in r for r in rows)]
+    if missing:
+        raise InputError(f"rows: missing column(s) {', '.join(missing)}")
+    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+            for r in rows]
+
+
+def has_pi(row: dict) -> bool:
+    """Whether a row has a prediction (or predictive) interval to draw."""
+    return row.get("pi_lower") is not None and row.get("pi_upper") is not None
+
+
 @dataclass
 class RowFigure:
     """A one-row-per-item figure (cumulative, robustness): the canvas, its percent axis, the top

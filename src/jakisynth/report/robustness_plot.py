@@ -11,9 +11,6 @@ equivalent: ``forest(x = est, ci.lb = lb, ci.ub = ub, slab = model)`` (metafor) 
 
 from __future__ import annotations
 
-import math
-
-from ..errors import InputError
 from ..stats import format as fmt
 from . import figure_base as base
 from .figure_base import GAP, MARGIN, MAX_LABEL_W, PLOT_W, ROW_H, width
@@ -28,20 +25,8 @@ def robustness_plot(rows, *, thresholds=(), title: str, level: float = 0.95):
     """Forest-style plot of ``rows`` (list of dicts with :data:`NEEDED` keys, None where a model
     has no prediction interval; a DataFrame is accepted) with dashed lines at ``thresholds``
     (proportions)."""
-    if hasattr(rows, "to_dict"):
-        rows = rows.to_dict(orient="records")
-    if not isinstance(rows, list) or not rows:
-        raise InputError("rows: expected a non-empty list of models")
-    missing = [c for c in NEEDED if any(c not in r for r in rows)]
-    if missing:
-        raise InputError(f"rows: missing column(s) {', '.join(missing)}")
-    clean = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
-             for r in rows]
+    clean = base.row_records(rows, NEEDED, "models")
     return _robustness(clean, [float(t) for t in thresholds], title, level)
-
-
-def _has_pi(row: dict) -> bool:
-    return row.get("pi_lower") is not None and row.get("pi_upper") is not None
 
 
 @base.with_rc
@@ -50,7 +35,7 @@ def _robustness(rows, thresholds, title, level):
     head = f"Proportion, % [{pct} interval]"
     texts = [f"{fmt.percent(r['estimate'], sign=False)} "
              f"{fmt.interval(r['ci_lower'], r['ci_upper'], 'meta')}" for r in rows]
-    pi_texts = [fmt.interval(r["pi_lower"], r["pi_upper"], "meta") if _has_pi(r) else ""
+    pi_texts = [fmt.interval(r["pi_lower"], r["pi_upper"], "meta") if base.has_pi(r) else ""
                 for r in rows]
     label_w = min(max(width(r["model"]) for r in rows), MAX_LABEL_W)
     k_w = width("k = 000")
@@ -92,10 +77,10 @@ def _mark(ax, i: int, r: dict) -> None:
     from matplotlib.patches import Polygon, Rectangle
 
     lo, hi, est = 100 * r["ci_lower"], 100 * r["ci_upper"], 100 * r["estimate"]
-    fill = "white" if not _has_pi(r) else "#1F4E79"
+    fill = "white" if not base.has_pi(r) else "#1F4E79"
     ax.add_patch(Polygon([(lo, i), (est, i - 0.35), (hi, i), (est, i + 0.35)], closed=True,
                          facecolor=fill, edgecolor="black", lw=0.6, zorder=3, clip_on=False))
-    if _has_pi(r):
+    if base.has_pi(r):
         pl, pu = 100 * r["pi_lower"], 100 * r["pi_upper"]
         ax.add_patch(Rectangle((pl, i + 1 - 0.12), pu - pl, 0.24, facecolor=PI_COLOUR,
                                edgecolor="none", zorder=2, clip_on=False))
